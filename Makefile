@@ -1,0 +1,48 @@
+# One command per task. `make demo` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test lint unit integration e2e bench deploy clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: install  ## the whole stack on the embedded emulator, with sample traffic
+	$(BIN)/kanal local --demo
+
+test: install lint  ## lint, then every test (unit, integration, e2e)
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install
+	$(BIN)/pytest tests/integration
+
+e2e: install
+	$(BIN)/pytest tests/e2e
+
+bench: install  ## benchmarks print their figures and write them to benchmarks/results/
+	$(BIN)/python benchmarks/bench_priority.py
+
+deploy:  ## into your AWS account (default region eu-central-1, see samconfig.toml)
+	sam build && sam deploy --guided
+
+# `sam build` calls this for the agent API: Chalice's app.py alone (the domain comes from the layer).
+build-ApiFunction:
+	cp app.py $(ARTIFACTS_DIR)/
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .aws-sam

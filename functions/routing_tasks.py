@@ -1,0 +1,38 @@
+"""The routing state machine's Lambda tasks: `score`, `await_response`, `escalate`."""
+
+from functools import cache
+from typing import Any
+
+import boto3
+
+from kanal.config import load
+from kanal.notify import SnsNotifier
+from kanal.observability import logger, metrics, tracer
+from kanal.rules_config import current_rules
+from kanal.routing import Routing
+from kanal.store.dynamo import DynamoStore
+from kanal.store.models import bind
+
+config = load("inquiries_table", "customers_table", "notifications_topic_arn", "rules_parameter")
+bind(config)
+
+
+@cache
+def routing() -> Routing:
+    return Routing(DynamoStore(), current_rules(), SnsNotifier(boto3.client("sns"), config.notifications_topic_arn))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    task, inquiry_id = event["task"], event["inquiry_id"]
+    logger.append_keys(inquiry_id=inquiry_id, task=task)
+    if task == "score":
+        return routing().score(inquiry_id).as_output()
+    if task == "await_response":
+        routing().await_response(inquiry_id, event["task_token"])
+        return {}
+    if task == "escalate":
+        return routing().escalate(inquiry_id, int(event.get("tier", 0))).as_output()
+    raise ValueError(f"unknown routing task {task}")

@@ -1,0 +1,31 @@
+"""X Account Activity webhooks: the CRC check and deliveries."""
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from kanal.channels.signatures import x_crc_response
+from kanal.errors import MalformedPayload
+from kanal.observability import logger, metrics, tracer
+from kanal.secrets import X_CONSUMER_SECRET, secret
+from kanal.webhook_app import enqueue_delivery, resolver
+
+app = resolver()
+
+
+@app.get("/webhooks/x")
+def crc() -> dict:
+    token = (app.current_event.query_string_parameters or {}).get("crc_token")
+    if not token:
+        raise MalformedPayload("crc_token query parameter is required")
+    return x_crc_response(token, secret(X_CONSUMER_SECRET))
+
+
+@app.post("/webhooks/x")
+def delivery() -> dict[str, int]:
+    return enqueue_delivery(app, "x", secret(X_CONSUMER_SECRET))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,91 @@
+"""The `kanal` command: `kanal local`, `kanal token AGENT_ID`, `kanal dlq list|redrive`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from kanal_local import dlq
+from kanal_local.server import DEFAULT_PORT
+
+
+def _port(value: str | None) -> int:
+    return int(value or os.environ.get("KANAL_PORT") or DEFAULT_PORT)
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    from kanal_local.server import LocalServer
+    from kanal_local.stack import LocalStack
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    port = _port(args.port)
+    aws_port = int(args.aws_port or os.environ.get("KANAL_AWS_PORT") or port + 1)
+    server = LocalServer(stack=LocalStack(aws_port=aws_port), port=port)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    server.start()
+    print(server.banner(), flush=True)
+    if args.demo:
+        from kanal_local.demo import replay
+
+        threading.Thread(target=replay, args=(server,), name="demo", daemon=True).start()
+    stopping.wait()
+    print("stopping Kanal local stack", flush=True)
+    server.stop()
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from kanal_local.auth import mint
+
+    print(mint(args.agent_id, groups=args.group or None, hours=args.hours))
+    return 0
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    target = dlq.Target.resolve(args.stack, args.endpoint_url, args.region)
+    if args.action == "list":
+        return dlq.print_list(target, args.max)
+    return dlq.redrive(target, args.max)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="kanal", description="Kanal: social customer care on AWS.")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="run the whole stack on this machine on an embedded AWS emulator")
+    local.add_argument("--port", help=f"HTTP port (default $KANAL_PORT or {DEFAULT_PORT})")
+    local.add_argument("--aws-port", help="port of the emulator's AWS endpoint (default: port + 1)")
+    local.add_argument("--demo", action="store_true", help="also replay sample traffic")
+    local.add_argument("--verbose", action="store_true")
+    local.set_defaults(func=cmd_local)
+
+    token = commands.add_parser("token", help="print a local agent API token for AGENT_ID")
+    token.add_argument("agent_id")
+    token.add_argument("--group", action="append", help="Cognito group (repeatable); admin is in admins")
+    token.add_argument("--hours", type=float, default=12)
+    token.set_defaults(func=cmd_token)
+
+    queue = commands.add_parser("dlq", help="inspect and redrive the ingest dead-letter queue")
+    queue.add_argument("action", choices=["list", "redrive"])
+    queue.add_argument("--stack", default=None, help="CloudFormation stack (default: the local stack)")
+    queue.add_argument("--endpoint-url", default=None, help="AWS endpoint (default: the local stack's emulator)")
+    queue.add_argument("--region", default=None)
+    queue.add_argument("--max", type=int, default=1000, help="at most this many records")
+    queue.set_defaults(func=cmd_dlq)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

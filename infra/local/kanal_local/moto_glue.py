@@ -1,0 +1,130 @@
+"""Every place where the local stack reaches into the emulator (moto) beyond its public API.
+
+Kept in one module so that an emulator upgrade that breaks one of these fails here, loudly, and in
+`tests/integration/test_moto_glue.py`, not somewhere deep in a request. The emulator's version is pinned
+in pyproject.toml.
+
+1. Lambda invocations: moto would run a function in Docker, or answer a canned result without it. We
+   replace `LambdaFunction._invoke_lambda` so that every invocation (Step Functions tasks, SNS
+   subscriptions, direct `Invoke`) runs the project's own handler in-process.
+2. SQS event source mappings: moto invokes the function synchronously inside `SendMessage`, without
+   partial-batch responses or retries. We detach moto's mappings from their queues and poll the queues
+   ourselves, as Lambda's pollers do (see `pollers.py`).
+3. IAM: every botocore call made while a handler runs is checked against that function's role
+   (`iam.py`), at `BaseClient._make_api_call`, the one place every client (boto3, PynamoDB) goes through.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import botocore.client
+from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.sqs.models import sqs_backends
+
+from kanal_local import iam
+
+Invoke = Callable[[str, Any], tuple[Any, str | None]]  # (function name, event) -> (result, error type)
+
+_installed: dict[str, Any] = {}
+
+
+def install(invoke: Invoke) -> None:
+    """Route moto's Lambda invocations to ``invoke`` and check AWS calls against the running role."""
+    if _installed:
+        _installed["invoke"] = invoke
+        return
+    _installed["invoke"] = invoke
+    _installed["_invoke_lambda"] = LambdaFunction._invoke_lambda
+    _installed["_make_api_call"] = botocore.client.BaseClient._make_api_call
+
+    def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+        result, error = _installed["invoke"](self.function_name, event if event is not None else {})
+        return json.dumps(result), error is not None, ""
+
+    original_call = _installed["_make_api_call"]
+
+    def _make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        role = iam.current_role.get()
+        if role is not None:
+            iam.check(role, self.meta.service_model.signing_name, self.meta.region_name, operation_name,
+                      api_params)  # fmt: skip
+        return original_call(self, operation_name, api_params)
+
+    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+    botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    if not _installed:
+        return
+    LambdaFunction._invoke_lambda = _installed.pop("_invoke_lambda")  # type: ignore[method-assign]
+    botocore.client.BaseClient._make_api_call = _installed.pop("_make_api_call")  # type: ignore[method-assign]
+    _installed.clear()
+
+
+def error_payload(exc: BaseException) -> dict[str, Any]:
+    """The payload Lambda returns for an unhandled exception; Step Functions reads `errorType`."""
+    return {
+        "errorType": type(exc).__name__,
+        "errorMessage": str(exc),
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+    }
+
+
+def detach_sqs_mappings(account: str, region: str) -> list[dict[str, Any]]:
+    """Take moto's SQS event source mappings off their queues; return them for our own pollers."""
+    mappings = []
+    for queue in sqs_backends[account][region].queues.values():
+        for esm in queue.lambda_event_source_mappings.values():
+            mappings.append({
+                "queue_arn": queue.queue_arn,
+                "queue_name": queue.name,
+                "function_arn": esm.function_arn,
+                "batch_size": int(esm.batch_size),
+                "response_types": list(getattr(esm, "function_response_types", None) or []),
+            })  # fmt: skip
+        queue.lambda_event_source_mappings.clear()
+    return mappings
+
+
+def function_names(account: str, region: str) -> list[str]:
+    return [fn.function_name for fn in lambda_backends[account][region].list_functions()]
+
+
+def mirror_state_machines(account: str, region: str) -> int:
+    """Make CloudFormation's state machines executable.
+
+    With `execute_state_machine` on, moto's Step Functions API serves a second backend (the ASL
+    interpreter), while its CloudFormation still creates state machines in the first. We create each one
+    again, same name, ARN, definition and role, in the executing backend.
+    """
+    from moto.stepfunctions.models import stepfunctions_backends
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    executing = stepfunctions_parser_backends[account][region]
+    mirrored = 0
+    for machine in stepfunctions_backends[account][region].state_machines:
+        executing.create_state_machine(machine.name, machine.definition, machine.roleArn,
+                                       sm_type=getattr(machine, "type", None))  # fmt: skip
+        mirrored += 1
+    return mirrored
+
+
+def inline_definition_substitutions(cfn: dict[str, Any]) -> None:
+    """moto's CloudFormation ignores a state machine's `DefinitionSubstitutions`: express them as the
+    equivalent `Fn::Sub` over the definition, which it does resolve."""
+    for resource in cfn["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] != "AWS::StepFunctions::StateMachine" or "DefinitionSubstitutions" not in props:
+            continue
+        definition = props.pop("DefinitionString", None)
+        if isinstance(definition, dict) and "Fn::Join" in definition:
+            separator, parts = definition["Fn::Join"]
+            definition = separator.join(parts)
+        if "Definition" in props:
+            definition = json.dumps(props.pop("Definition"))
+        props["DefinitionString"] = {"Fn::Sub": [definition, props.pop("DefinitionSubstitutions")]}

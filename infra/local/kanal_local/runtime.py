@@ -1,0 +1,112 @@
+"""In-process Lambda runtime: runs the handler a function's template entry names, under its own role."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kanal_local import iam
+from kanal_local.moto_glue import error_payload
+
+log = logging.getLogger("kanal.local")
+
+
+@dataclass
+class LambdaContext:
+    """The context object Lambda passes to a handler (the attributes powertools reads)."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout: float
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout - (time.monotonic() - self.started)) * 1000))
+
+
+@dataclass
+class LocalFunction:
+    name: str  # the deployed (physical) function name
+    logical_id: str
+    arn: str
+    code_dir: Path
+    handler: str
+    role: iam.RolePolicies
+    timeout: float
+    memory: int
+    _entry: Any = None
+
+
+class FunctionError(Exception):
+    """A handler raised: Lambda reports it as a function error with this payload."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__(payload.get("errorMessage"))
+        self.payload = payload
+
+
+class Dispatcher:
+    """Finds and runs handlers; records every invocation for inspection."""
+
+    def __init__(self) -> None:
+        self.functions: dict[str, LocalFunction] = {}
+        self.by_logical_id: dict[str, LocalFunction] = {}
+        self._import_lock = threading.Lock()
+        self.invocations: dict[str, int] = {}
+
+    def register(self, function: LocalFunction) -> None:
+        self.functions[function.name] = function
+        self.by_logical_id[function.logical_id] = function
+
+    def _entry(self, function: LocalFunction) -> Any:
+        if function._entry is None:
+            module_name, attr = function.handler.rsplit(".", 1)
+            with self._import_lock:
+                code_dir = str(function.code_dir)
+                if code_dir not in sys.path:
+                    sys.path.insert(0, code_dir)
+                token = iam.current_role.set(function.role)  # cold start runs under the role too
+                try:
+                    function._entry = getattr(importlib.import_module(module_name), attr)
+                finally:
+                    iam.current_role.reset(token)
+        return function._entry
+
+    def invoke(self, name: str, event: Any) -> tuple[Any, str | None]:
+        """Run a function; return (result, error type or None) like Lambda's Invoke."""
+        function = self.functions.get(name) or self.by_logical_id[name]
+        self.invocations[function.logical_id] = self.invocations.get(function.logical_id, 0) + 1
+        context = LambdaContext(function.name, function.arn, function.memory, function.timeout,
+                                log_group_name=f"/aws/lambda/{function.name}")  # fmt: skip
+        token = iam.current_role.set(function.role)
+        try:
+            return self._entry(function)(event, context), None
+        except Exception as exc:  # a handler's unhandled error is the function's error, as in Lambda
+            log.warning("function %s failed: %s", function.logical_id, type(exc).__name__)
+            payload = error_payload(exc)
+            return payload, payload["errorType"]
+        finally:
+            iam.current_role.reset(token)
+            elapsed = time.monotonic() - context.started
+            if elapsed > function.timeout:
+                log.warning("function %s ran %.1fs, over its %ss timeout", function.logical_id, elapsed,
+                            function.timeout)  # fmt: skip
+
+    def call(self, logical_id: str, event: Any) -> Any:
+        """Invoke and raise FunctionError on a function error (for the gateway and the pollers)."""
+        result, error = self.invoke(logical_id, event)
+        if error is not None:
+            raise FunctionError(result)
+        return result

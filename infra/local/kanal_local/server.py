@@ -1,0 +1,155 @@
+"""`kanal local`: the embedded stack, its HTTP gateway and the local-only routes, in one process."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from kanal_local import auth
+from kanal_local.gateway import Gateway, Route
+from kanal_local.stack import LocalStack
+
+log = logging.getLogger("kanal.local")
+
+DEFAULT_PORT = 8787
+
+# Local values of the platform secrets (the environment wins); the stack stores them in its Secrets Manager.
+LOCAL_SECRETS = {
+    "meta-app-secret": ("KANAL_META_APP_SECRET", "local-meta-app-secret"),
+    "meta-verify-token": ("KANAL_META_VERIFY_TOKEN", "local-meta-verify-token"),
+    "x-consumer-secret": ("KANAL_X_CONSUMER_SECRET", "local-x-consumer-secret"),
+    "contact-events-secret": ("KANAL_CONTACT_EVENTS_SECRET", "local-contact-events-secret"),
+}
+
+
+def local_secret(name: str) -> str:
+    variable, default = LOCAL_SECRETS[name]
+    return os.environ.get(variable) or default
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(json.dumps(body, default=str), status=status, content_type="application/json")
+
+
+def bearer_claims(request: Request) -> dict[str, Any] | None:
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    claims = auth.verify(header[7:].strip())
+    return auth.authorizer_context(claims) if claims else None
+
+
+@dataclass
+class LocalServer:
+    stack: LocalStack = field(default_factory=LocalStack)
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    _server: BaseWSGIServer | None = None
+    _thread: threading.Thread | None = None
+    _notifications_queue: str | None = None
+    ready: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LocalServer:
+        self.stack.start()
+        self._seed_secrets()
+        self._capture_notifications()
+        self.gateway = Gateway(self.stack.dispatcher, self.routes(), "local", bearer_claims)
+        self.gateway.add_local("GET", "/healthz", self._healthz)
+        self.gateway.add_local("GET", "/local/notifications", self._notifications)
+        self._server = make_server(self.host, self.port, self.gateway, threaded=True)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
+        self._thread.start()
+        self.ready.set()
+        return self
+
+    def routes(self) -> list[Route]:
+        assert self.stack.prepared is not None
+        return [
+            Route.of(method, path, source.logical_id, needs_auth)
+            for source in self.stack.prepared.functions.values()
+            for method, path, needs_auth in source.api_events
+        ]
+
+    def _seed_secrets(self) -> None:
+        secrets = self.stack.client("secretsmanager")
+        prefix = self.stack.environment.get("KANAL_SECRETS_PREFIX", "kanal")
+        for name in LOCAL_SECRETS:
+            secrets.create_secret(Name=f"{prefix}/{name}", SecretString=local_secret(name))
+
+    def _capture_notifications(self) -> None:
+        topic = self.stack.outputs.get("NotificationsTopicArn")
+        if not topic:
+            return
+        sqs = self.stack.client("sqs")
+        url = sqs.create_queue(QueueName="kanal-local-notifications")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.stack.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                                           Attributes={"RawMessageDelivery": "false"})  # fmt: skip
+        self._notifications_queue = url
+
+    def drain_notifications(self) -> list[dict[str, Any]]:
+        if self._notifications_queue:
+            sqs = self.stack.client("sqs")
+            while True:
+                messages = sqs.receive_message(QueueUrl=self._notifications_queue, MaxNumberOfMessages=10)
+                batch = messages.get("Messages", [])
+                if not batch:
+                    break
+                for message in batch:
+                    envelope = json.loads(message["Body"])
+                    self.notifications.append({
+                        "subject": envelope.get("Subject"),
+                        "message": _maybe_json(envelope.get("Message")),
+                        "attributes": {k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()},
+                        "timestamp": envelope.get("Timestamp"),
+                    })  # fmt: skip
+                    sqs.delete_message(QueueUrl=self._notifications_queue, ReceiptHandle=message["ReceiptHandle"])
+        return self.notifications
+
+    def _healthz(self, request: Request) -> Response:
+        return _json(200, {"status": "ok", "functions": sorted(self.stack.dispatcher.by_logical_id)})
+
+    def _notifications(self, request: Request) -> Response:
+        return _json(200, {"items": self.drain_notifications()})
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self.stack.stop()
+
+    def banner(self) -> str:
+        lines = [f"Kanal local stack on {self.url}", f"  health:        {self.url}/healthz"]
+        lines += [f"  webhook:       {self.url}{path}  ({method})" for path, method in self._webhook_paths()]
+        lines += [f"  agent API:     {self.url}/api  (token: kanal token admin)"]
+        for key in ("InquiriesTableName", "IngestQueueUrl", "IngestDeadLetterQueueUrl", "NotificationsTopicArn",
+                    "RoutingStateMachineArn"):  # fmt: skip
+            if key in self.stack.outputs:
+                lines.append(f"  {key + ':':<26} {self.stack.outputs[key]}")
+        if self.stack.unsupported:
+            lines.append("  served locally instead of the emulator: " + ", ".join(sorted(set(self.stack.unsupported.values()))))
+        return "\n".join(lines)
+
+    def _webhook_paths(self) -> list[tuple[str, str]]:
+        return sorted({(r.path, r.method) for r in self.routes() if r.path.startswith("/webhooks")})
+
+
+def _maybe_json(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, json.JSONDecodeError):
+        return text

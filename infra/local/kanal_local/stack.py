@@ -1,0 +1,245 @@
+"""The embedded stack: `template.yaml` deployed into an in-process AWS emulator, handlers run in-process.
+
+What the emulator cannot do, and what stands in for it (the one list of it):
+
+| in AWS | locally |
+|---|---|
+| API Gateway stages, authorizers and the REST API's routing (`AWS::ApiGateway::Stage`, `Authorizer`, ...) | `gateway.py` serves every `Api` event of the template's functions as API Gateway proxy events |
+| Cognito user pool sign-in (`AWS::Cognito::*`) | `kanal token AGENT_ID` mints a token signed with a local key; the gateway checks it and passes the claims as the authorizer's |
+| Secrets Manager secrets (`AWS::SecretsManager::Secret`) | created through the Secrets Manager API after the deploy, values from `KANAL_*` environment variables |
+| SNS e-mail and SMS delivery | an SQS queue subscribed to the topic records every notification; `GET /local/notifications` lists them |
+| Lambda's SQS pollers | `pollers.py` |
+| Lambda execution (Docker) | `runtime.py`, each invocation under its role's policies (`iam.py`) |
+| the Graph API and the X API | the channel sandbox on loopback (`GET /sandbox/outbox`) |
+| SES inbound mail | `POST /local/email` stores a raw message in the inbound bucket and notifies as the SES receipt rule does |
+
+Any other resource type moto's CloudFormation lacks is left out of the emulated deploy and listed by
+`LocalStack.unsupported`; references to it resolve to `local-<LogicalId>`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.cloudformation.parsing import NULL_MODELS, get_model_map
+
+from kanal_local import iam, moto_glue
+from kanal_local.pollers import SqsPoller
+from kanal_local.runtime import Dispatcher, LocalFunction
+from kanal_local.template import LOCAL_CODE_BUCKET, ROOT, PreparedTemplate, load_template, prepare, transform
+
+log = logging.getLogger("kanal.local")
+
+REGION = "eu-central-1"
+STACK_NAME = "kanal-local"
+
+# Parameters the local stack passes to the template: fast retries so a failing record reaches the
+# dead-letter queue in seconds, and the built-in sentiment scorer (Comprehend is not emulated).
+LOCAL_PARAMETERS = {
+    "Stage": "local",
+    "IngestVisibilityTimeout": "10",
+    "IngestMaxReceiveCount": "3",
+    "SentimentProvider": "local",
+}
+
+LOCAL_ENVIRONMENT = {
+    "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+    "POWERTOOLS_METRICS_DISABLED": "true",  # no CloudWatch to read EMF lines
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+# API Gateway is served by the local gateway as a whole, from the functions' Api events.
+SERVED_LOCALLY = ("AWS::ApiGateway::", "AWS::ApiGatewayV2::")
+
+
+def _strip_unsupported(cfn: dict[str, Any]) -> dict[str, str]:
+    supported = set(get_model_map()) | set(NULL_MODELS)
+    removed = {
+        logical_id: resource["Type"]
+        for logical_id, resource in cfn["Resources"].items()
+        if (resource["Type"] not in supported and not resource["Type"].startswith("Custom::"))
+        or resource["Type"].startswith(SERVED_LOCALLY)
+    }
+    for logical_id in removed:
+        del cfn["Resources"][logical_id]
+
+    def replace(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Ref"} and node["Ref"] in removed:
+                return f"local-{node['Ref']}"
+            if set(node) == {"Fn::GetAtt"} and node["Fn::GetAtt"][0] in removed:
+                return f"local-{node['Fn::GetAtt'][0]}-{node['Fn::GetAtt'][1]}"
+            if "DependsOn" in node:
+                depends = node["DependsOn"] if isinstance(node["DependsOn"], list) else [node["DependsOn"]]
+                node["DependsOn"] = [d for d in depends if d not in removed]
+            return {key: replace(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [replace(value) for value in node]
+        if isinstance(node, str) and "${" in node:
+            return re.sub(r"\$\{(\w+)(?:\.(\w+))?\}", lambda m: _sub_removed(m, removed), node)
+        return node
+
+    cfn.update(replace({k: v for k, v in cfn.items() if k != "Transform"}))
+    return removed
+
+
+def _sub_removed(match: re.Match[str], removed: dict[str, str]) -> str:
+    if match.group(1) in removed:
+        return f"local-{match.group(1)}" + (f"-{match.group(2)}" if match.group(2) else "")
+    return match.group(0)
+
+
+def _empty_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README", "code runs in-process on the local stack")
+    return buffer.getvalue()
+
+
+@dataclass
+class LocalStack:
+    """Start with `start()`; everything the template declares then exists in the emulator."""
+
+    parameters: dict[str, str] = field(default_factory=dict)
+    template: dict[str, Any] | None = None
+    root: Path = ROOT
+    poll: bool = True
+    aws_port: int | None = None  # serve the emulator's AWS endpoint here (for `kanal dlq` and inspection)
+    dispatcher: Dispatcher = field(default_factory=Dispatcher)
+    unsupported: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    resources: dict[str, str] = field(default_factory=dict)  # logical id -> physical id
+    environment: dict[str, str] = field(default_factory=dict)
+    pollers: list[SqsPoller] = field(default_factory=list)
+    prepared: PreparedTemplate | None = None
+    _mock: Any = None
+    _endpoint: Any = None
+    _saved_environ: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def region(self) -> str:
+        return REGION
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION)
+
+    def start(self) -> LocalStack:
+        self._set_environ(LOCAL_ENVIRONMENT)
+        self._mock = mock_aws(config={
+            "stepfunctions": {"execute_state_machine": True},
+            "iam": {"load_aws_managed_policies": True},
+        })  # fmt: skip
+        self._mock.start()
+        moto_glue.install(self.dispatcher.invoke)
+        try:
+            if self.aws_port is not None:
+                from moto.server import ThreadedMotoServer
+
+                self._endpoint = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
+                self._endpoint.start()
+            self._deploy()
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def _set_environ(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_environ.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _deploy(self) -> None:
+        self.prepared = prepare(self.template or load_template(), self.root)
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=LOCAL_CODE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        cfn = transform(self.prepared.sam, self.parameters, REGION, self.client("iam"))
+        for logical_id, resource in cfn["Resources"].items():
+            if resource["Type"] in ("AWS::Lambda::Function", "AWS::Lambda::LayerVersion"):
+                s3.put_object(Bucket=LOCAL_CODE_BUCKET, Key=f"{logical_id}.zip", Body=_empty_zip())
+        moto_glue.inline_definition_substitutions(cfn)
+        self.unsupported = _strip_unsupported(cfn)
+        cloudformation = self.client("cloudformation")
+        parameters = {**LOCAL_PARAMETERS, **self.parameters}
+        declared = cfn.get("Parameters", {})
+        cloudformation.create_stack(
+            StackName=STACK_NAME,
+            TemplateBody=json.dumps(cfn),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items() if k in declared],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+        stack = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            raise RuntimeError(f"local deploy ended in {stack['StackStatus']}: {stack.get('StackStatusReason')}")
+        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        paginator = cloudformation.get_paginator("list_stack_resources")
+        for page in paginator.paginate(StackName=STACK_NAME):
+            for resource in page["StackResourceSummaries"]:
+                self.resources[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
+        moto_glue.mirror_state_machines(iam.ACCOUNT, REGION)
+        self._register_functions()
+        if self.poll:
+            self.start_pollers()
+
+    def _register_functions(self) -> None:
+        assert self.prepared is not None
+        lam, iam_client = self.client("lambda"), self.client("iam")
+        for logical_id, source in self.prepared.functions.items():
+            config = lam.get_function_configuration(FunctionName=self.resources[logical_id])
+            for key, value in config.get("Environment", {}).get("Variables", {}).items():
+                if self.environment.get(key, value) != value:
+                    raise RuntimeError(
+                        f"{logical_id} sets {key} differently from another function; the local stack runs "
+                        "all functions in one process, so give them one value (e.g. in Globals)"
+                    )
+                self.environment[key] = value
+            self.dispatcher.register(LocalFunction(
+                name=config["FunctionName"], logical_id=logical_id, arn=config["FunctionArn"],
+                code_dir=source.code_dir, handler=source.handler,
+                role=iam.load_role(iam_client, config["Role"]),
+                timeout=float(config.get("Timeout", 3)), memory=int(config.get("MemorySize", 128)),
+            ))  # fmt: skip
+        self._set_environ(self.environment)
+
+    def start_pollers(self) -> None:
+        for mapping in moto_glue.detach_sqs_mappings(iam.ACCOUNT, REGION):
+            poller = SqsPoller(self.dispatcher, mapping, REGION)
+            poller.start()
+            self.pollers.append(poller)
+
+    def physical(self, logical_id: str) -> str:
+        return self.resources[logical_id]
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        for poller in self.pollers:
+            poller.join(timeout=5)
+        self.pollers.clear()
+        if self._endpoint is not None:
+            self._endpoint.stop()
+            self._endpoint = None
+        moto_glue.uninstall()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        for key, value in self._saved_environ.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_environ.clear()

@@ -1,0 +1,83 @@
+"""Configuration from the environment, checked once at cold start.
+
+A function that needs a setting declares it by reading the matching property; a missing variable fails
+loudly (``ConfigError``) instead of running with a silent default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+class ConfigError(RuntimeError):
+    """A required environment variable is missing."""
+
+
+@dataclass(frozen=True)
+class Config:
+    environ: dict[str, str]
+
+    def require(self, name: str) -> str:
+        value = self.environ.get(name)
+        if not value:
+            raise ConfigError(f"environment variable {name} is required")
+        return value
+
+    @property
+    def region(self) -> str:
+        return self.environ.get("AWS_REGION") or self.require("AWS_DEFAULT_REGION")
+
+    @property
+    def inquiries_table(self) -> str:
+        return self.require("KANAL_INQUIRIES_TABLE")
+
+    @property
+    def messages_table(self) -> str:
+        return self.require("KANAL_MESSAGES_TABLE")
+
+    @property
+    def customers_table(self) -> str:
+        return self.require("KANAL_CUSTOMERS_TABLE")
+
+    @property
+    def idempotency_table(self) -> str:
+        return self.require("KANAL_IDEMPOTENCY_TABLE")
+
+    @property
+    def ingest_queue_url(self) -> str:
+        return self.require("KANAL_INGEST_QUEUE_URL")
+
+    @property
+    def routing_state_machine_arn(self) -> str:
+        return self.require("KANAL_ROUTING_STATE_MACHINE_ARN")
+
+    @property
+    def notifications_topic_arn(self) -> str:
+        return self.require("KANAL_NOTIFICATIONS_TOPIC_ARN")
+
+    @property
+    def rules_parameter(self) -> str:
+        return self.require("KANAL_RULES_PARAMETER")
+
+    @property
+    def secrets_prefix(self) -> str:
+        return self.require("KANAL_SECRETS_PREFIX")
+
+    @property
+    def max_webhook_body_bytes(self) -> int:
+        return int(self.environ.get("KANAL_MAX_WEBHOOK_BODY_BYTES", str(1024 * 1024)))
+
+
+@cache
+def config() -> Config:
+    return Config(dict(os.environ))
+
+
+def load(*required: str) -> Config:
+    """The configuration, failing at once if any of ``required`` (property names) is missing."""
+    current = config()
+    for name in required:
+        getattr(current, name)
+    return current

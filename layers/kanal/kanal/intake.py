@@ -1,0 +1,167 @@
+"""Intake: a normalised platform message becomes a new inquiry, or joins its conversation's open one.
+
+Rules:
+- the company's own posts, echoes and answers are not inquiries;
+- one platform message is stored once, however often it is delivered (keyed on channel + platform id);
+- a follow-up by the same customer in the same conversation joins their open inquiry (the DM thread, a
+  reply under their own comment or under the company's answer to it, their e-mail thread); other
+  customers' comments under the same post stay separate inquiries;
+- edits and removals change what is stored;
+- every contact, on any channel, goes on the customer's timeline;
+- a new inquiry starts its routing workflow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from kanal.model import (
+    Action,
+    Author,
+    Contact,
+    ContactEvent,
+    Direction,
+    InboundMessage,
+    Inquiry,
+    Message,
+)
+from kanal.store.dynamo import AlreadyStored, DynamoStore
+
+
+class Workflow(Protocol):
+    def start(self, inquiry_id: str) -> str:
+        """Start (or find, when started already) the routing execution of an inquiry; return its id."""
+        ...
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    JOINED = "joined"
+    DUPLICATE = "duplicate"
+    EDITED = "edited"
+    REMOVED = "removed"
+    OWN = "own"
+    UNKNOWN = "unknown"  # an edit or removal of a message Kanal never stored
+    CONTACT = "contact"
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    inquiry_id: str | None = None
+
+
+def thread_key(customer_id: str, message: InboundMessage) -> str:
+    return f"{customer_id}#{message.channel}#{message.thread_id}"
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Intake:
+    def __init__(self, store: DynamoStore, workflow: Workflow) -> None:
+        self.store = store
+        self.workflow = workflow
+
+    def ingest(self, message: InboundMessage) -> Result:
+        if message.own:
+            return Result(Outcome.OWN)
+        if message.action is Action.EDIT:
+            return self._edit(message)
+        if message.action is Action.REMOVE:
+            removed = self.store.remove_message(message.channel, message.external_id)
+            return Result(Outcome.REMOVED if removed else Outcome.UNKNOWN)
+        stored = self.store.get_message(message.channel, message.external_id)
+        if stored is not None:
+            return self._redelivered(stored)
+        return self._create_or_join(message)
+
+    def _edit(self, message: InboundMessage) -> Result:
+        if self.store.edit_message(message.channel, message.external_id, message.text):
+            return Result(Outcome.EDITED)
+        return self._create_or_join(message)  # an edit of a message whose creation Kanal never saw
+
+    def _redelivered(self, stored: Message) -> Result:
+        # A delivery can be retried after the inquiry was written but before its workflow started.
+        inquiry = self.store.get_inquiry(stored.inquiry_id)
+        opened_it = inquiry is not None and inquiry.external_id == stored.external_id
+        if opened_it and self.store.execution_of(stored.inquiry_id) is None:
+            self._start(stored.inquiry_id)
+        return Result(Outcome.DUPLICATE, stored.inquiry_id)
+
+    def _create_or_join(self, message: InboundMessage) -> Result:
+        customer_id = self.store.resolve_customer(message.channel, message.author, new_id())
+        self.store.update_reach(customer_id, message.author)
+        key = thread_key(customer_id, message)
+        result = self._join(customer_id, key, message) or self._create(customer_id, key, message)
+        self.store.add_contact(customer_id, Contact(message.created_at, message.channel, "message",
+                                                    f"{message.channel}:{message.external_id}"))  # fmt: skip
+        return result
+
+    def _conversation_inquiry(self, customer_id: str, key: str, message: InboundMessage) -> str | None:
+        inquiry_id = self.store.open_inquiry_of_thread(key)
+        if inquiry_id is None and message.in_reply_to:
+            # e.g. a reply to the company's answer on X: the answered message names the inquiry
+            answered = self.store.get_message(message.channel, message.in_reply_to)
+            if answered is not None:
+                inquiry = self.store.get_inquiry(answered.inquiry_id)
+                if inquiry is not None and inquiry.customer_id == customer_id:
+                    inquiry_id = inquiry.id
+        return inquiry_id
+
+    def _join(self, customer_id: str, key: str, message: InboundMessage) -> Result | None:
+        inquiry_id = self._conversation_inquiry(customer_id, key, message)
+        if inquiry_id is None:
+            return None
+        try:
+            self.store.add_message(_message(inquiry_id, message), message.in_reply_to)
+        except AlreadyStored:
+            return Result(Outcome.DUPLICATE, inquiry_id)
+        return Result(Outcome.JOINED, inquiry_id)
+
+    def _create(self, customer_id: str, key: str, message: InboundMessage) -> Result:
+        inquiry = Inquiry(
+            id=new_id(), channel=message.channel, external_id=message.external_id, author=message.author,
+            text=message.text, visibility=message.visibility, thread_id=message.thread_id,
+            account_id=message.account_id, customer_id=customer_id, created_at=message.created_at,
+            received_at=message.received_at, language=message.language, attachments=message.attachments,
+        )  # fmt: skip
+        try:
+            self.store.create_inquiry(inquiry, _message(inquiry.id, message), key, message.in_reply_to)
+        except AlreadyStored:
+            # a concurrent delivery stored this message, or opened this conversation's inquiry first
+            stored = self.store.get_message(message.channel, message.external_id)
+            if stored is not None:
+                return Result(Outcome.DUPLICATE, stored.inquiry_id)
+            joined = self._join(customer_id, key, message)
+            if joined is None:
+                raise
+            return joined
+        self._start(inquiry.id)
+        return Result(Outcome.CREATED, inquiry.id)
+
+    def _start(self, inquiry_id: str) -> None:
+        self.store.set_execution(inquiry_id, self.workflow.start(inquiry_id))
+
+    def record_contact(self, event: ContactEvent) -> Result:
+        """A hotline call, e-mail or order from a CRM or shop: goes on the customer's timeline."""
+        identity_channel = event.channel or "crm"
+        identity = event.identity or event.customer_ref or event.event_id
+        customer_id = self.store.resolve_customer(identity_channel, Author(id=identity), new_id())
+        self.store.add_contact(customer_id, Contact(event.occurred_at, identity_channel, event.kind,
+                                                    f"event:{event.event_id}"))  # fmt: skip
+        if event.kind == "order" or event.vip is not None:
+            self.store.update_value(customer_id, event.amount if event.kind == "order" else None, event.vip)
+        return Result(Outcome.CONTACT)
+
+
+def _message(inquiry_id: str, message: InboundMessage) -> Message:
+    return Message(
+        inquiry_id=inquiry_id, channel=message.channel, external_id=message.external_id, direction=Direction.IN,
+        author=message.author, text=message.text, visibility=message.visibility, created_at=message.created_at,
+        attachments=message.attachments,
+    )  # fmt: skip

@@ -1,0 +1,181 @@
+"""Plain domain models shared by every part of Kanal.
+
+Nothing here knows about AWS event shapes or DynamoDB items: adapters map to and from these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    FACEBOOK = "facebook"  # page feed: posts and comments
+    MESSENGER = "messenger"
+    INSTAGRAM = "instagram"  # comments, mentions and DMs
+    WHATSAPP = "whatsapp"
+    X = "x"
+    EMAIL = "email"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class Action(StrEnum):
+    """What an inbound platform record asks Kanal to do with a message."""
+
+    CREATE = "create"
+    EDIT = "edit"
+    REMOVE = "remove"
+
+
+class Status(StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    ANSWERED = "answered"
+    RESOLVED = "resolved"
+
+
+OPEN_STATUSES = frozenset({Status.NEW, Status.ASSIGNED, Status.ANSWERED})
+
+
+@dataclass(frozen=True)
+class Author:
+    id: str
+    name: str | None = None
+    handle: str | None = None
+    followers: int | None = None
+    verified: bool = False
+
+
+@dataclass(frozen=True)
+class Attachment:
+    type: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One customer (or company) message as a platform delivered it, normalised.
+
+    ``thread_id`` names the conversation as the platform sees it (DM thread, the top-level comment a
+    reply sits under, the root Message-ID of an e-mail thread); ``in_reply_to`` the platform id of the
+    message this one answers, when the platform says so.
+    """
+
+    channel: Channel
+    external_id: str
+    author: Author
+    text: str
+    visibility: Visibility
+    thread_id: str
+    account_id: str
+    created_at: datetime
+    received_at: datetime
+    action: Action = Action.CREATE
+    in_reply_to: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    language: str | None = None
+    own: bool = False  # the company's own post, echo or answer
+    parent_id: str | None = None  # the post or comment this one sits under (public channels)
+    subject: str | None = None  # e-mail
+
+
+@dataclass(frozen=True)
+class ContactEvent:
+    """A contact outside the social channels: a hotline call, an e-mail, an order (from a CRM or shop)."""
+
+    event_id: str
+    kind: str  # call | email | order | chat | visit
+    occurred_at: datetime
+    channel: str | None = None  # identity the customer is known by, e.g. "email", "phone", "x"
+    identity: str | None = None  # the handle/address/author id on that channel
+    customer_ref: str | None = None  # the CRM's own customer id
+    amount: float | None = None  # order value
+    vip: bool | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One entry on a customer's timeline: any inbound contact on any channel."""
+
+    at: datetime
+    channel: str
+    kind: str  # message | call | email | order | ...
+    ref: str
+
+
+@dataclass(frozen=True)
+class CustomerContext:
+    """What Kanal knows about the customer behind an inquiry, for scoring and for the agent."""
+
+    customer_id: str
+    vip: bool = False
+    purchase_count: int = 0
+    lifetime_value: float = 0.0
+    followers: int | None = None
+    verified: bool = False
+    recent_contacts: tuple[Contact, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: str
+    matched: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Priority:
+    score: int  # 0-100
+    band: str  # P1 (most urgent) .. P4
+    reasons: tuple[Reason, ...] = ()
+    sla_due_at: datetime | None = None
+    rules_version: str | None = None
+
+
+@dataclass
+class Inquiry:
+    id: str
+    channel: Channel
+    external_id: str
+    author: Author
+    text: str
+    visibility: Visibility
+    thread_id: str
+    account_id: str
+    customer_id: str
+    created_at: datetime
+    received_at: datetime
+    status: Status = Status.NEW
+    language: str | None = None
+    priority: Priority | None = None
+    team: str | None = None
+    assignee: str | None = None
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One inbound or outbound message of an inquiry, as stored."""
+
+    inquiry_id: str
+    channel: Channel
+    external_id: str
+    direction: Direction
+    author: Author
+    text: str
+    visibility: Visibility
+    created_at: datetime
+    edited: bool = False
+    removed: bool = False
+    attachments: tuple[Attachment, ...] = ()

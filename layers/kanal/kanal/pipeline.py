@@ -1,0 +1,72 @@
+"""Ingest's composition: records off the queue into the intake, once per platform message.
+
+Idempotency (powertools, DynamoDB persistence) is keyed on the platform's own ids: a record that
+SQS or the platform delivers again, or that is redriven from the dead-letter queue, does its work once.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from kanal.channels import normalise_record
+from kanal.config import load
+from kanal.intake import Intake
+from kanal.model import ContactEvent, InboundMessage
+from kanal.observability import logger, metrics
+from kanal.records import open_envelope
+from kanal.store.dynamo import DynamoStore
+from kanal.store.models import bind
+from kanal.workflow import StepFunctionsWorkflow
+
+_config = load("inquiries_table", "messages_table", "customers_table", "idempotency_table",
+               "routing_state_machine_arn")  # fmt: skip
+bind(_config)
+_persistence = DynamoDBPersistenceLayer(table_name=_config.idempotency_table)
+message_idempotency = IdempotencyConfig(event_key_jmespath="[channel, external_id, action, text]",
+                                        expires_after_seconds=7 * 24 * 3600)  # fmt: skip
+contact_idempotency = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=7 * 24 * 3600)
+
+
+@cache
+def intake() -> Intake:
+    return Intake(DynamoStore(), StepFunctionsWorkflow(boto3.client("stepfunctions"),
+                                                       _config.routing_state_machine_arn))  # fmt: skip
+
+
+@idempotent_function(data_keyword_argument="message", config=message_idempotency, persistence_store=_persistence)
+def ingest_message(message: InboundMessage) -> dict[str, Any]:
+    result = intake().ingest(message)
+    metrics.add_metric(name=f"Inquiry{result.outcome.capitalize()}", unit="Count", value=1)
+    logger.info("message ingested", extra={"channel": str(message.channel), "outcome": str(result.outcome),
+                                           "inquiry_id": result.inquiry_id})  # fmt: skip
+    return {"outcome": str(result.outcome), "inquiry_id": result.inquiry_id}
+
+
+@idempotent_function(data_keyword_argument="event", config=contact_idempotency, persistence_store=_persistence)
+def ingest_contact(event: ContactEvent) -> dict[str, Any]:
+    result = intake().record_contact(event)
+    logger.info("contact event recorded", extra={"kind": event.kind})
+    return {"outcome": str(result.outcome)}
+
+
+def ingest_body(body: str) -> None:
+    """One queued record: normalise it and take in every message or contact event it carries."""
+    record, received_at = open_envelope(body)
+    for item in normalise_record(record, received_at):
+        if isinstance(item, ContactEvent):
+            ingest_contact(event=item)
+        else:
+            ingest_message(message=item)
+
+
+def register_context(context: Any) -> None:
+    message_idempotency.register_lambda_context(context)
+    contact_idempotency.register_lambda_context(context)

@@ -1,0 +1,323 @@
+"""The DynamoDB adapter of Kanal's store: domain models in, domain models out."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import heapq
+import json
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from kanal.errors import BadRequest
+from kanal.model import (
+    OPEN_STATUSES,
+    Attachment,
+    Author,
+    Channel,
+    Contact,
+    CustomerContext,
+    Direction,
+    Inquiry,
+    Message,
+    Priority,
+    Reason,
+    Status,
+    Visibility,
+)
+from kanal.store.models import AuthorMap, CustomerItem, InquiryItem, MessageItem
+
+UNROUTED = "triage"
+
+
+class AlreadyStored(Exception):
+    """The message (by its platform id) or the conversation's open inquiry exists already."""
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def message_key(channel: str, external_id: str) -> str:
+    return f"{channel}#{external_id}"
+
+
+def queue_key(team: str | None, status: str) -> str:
+    return f"{team or UNROUTED}#{status}"
+
+
+def queue_rank(priority: Priority | None, inquiry_id: str, created_at: datetime) -> str:
+    band = priority.band if priority else "P9"
+    due = iso(priority.sla_due_at) if priority and priority.sla_due_at else iso(created_at)
+    return f"{band}#{due}#{inquiry_id}"
+
+
+def _author_map(author: Author) -> AuthorMap:
+    return AuthorMap(id=author.id, name=author.name, handle=author.handle, followers=author.followers,
+                     verified=author.verified)  # fmt: skip
+
+
+def _author(value: AuthorMap) -> Author:
+    followers = value.followers
+    return Author(value.id, value.name, value.handle, int(followers) if followers is not None else None,
+                  bool(value.verified))  # fmt: skip
+
+
+def _priority_json(priority: Priority) -> dict[str, Any]:
+    return {"score": priority.score, "band": priority.band, "rules_version": priority.rules_version,
+            "reasons": [asdict(reason) for reason in priority.reasons]}  # fmt: skip
+
+
+def _priority(item: InquiryItem) -> Priority | None:
+    data = item.priority
+    if not data:
+        return None
+    due = parse_iso(item.sla_due_at) if item.sla_due_at else None
+    reasons = tuple(Reason(**reason) for reason in data.get("reasons", []))
+    return Priority(data["score"], data["band"], reasons, due, data.get("rules_version"))
+
+
+def to_inquiry(item: InquiryItem) -> Inquiry:
+    return Inquiry(
+        id=item.id, channel=Channel(item.channel), external_id=item.external_id, author=_author(item.author),
+        text=item.text, visibility=Visibility(item.visibility), thread_id=item.thread_id,
+        account_id=item.account_id, customer_id=item.customer_id, created_at=parse_iso(item.created_at),
+        received_at=parse_iso(item.received_at), status=Status(item.status), language=item.language,
+        priority=_priority(item), team=item.team, assignee=item.assignee,
+        attachments=tuple(Attachment(**a) for a in item.attachments or []),
+    )  # fmt: skip
+
+
+def to_message(item: MessageItem) -> Message:
+    return Message(
+        inquiry_id=item.inquiry_id, channel=Channel(item.channel), external_id=item.external_id,
+        direction=Direction(item.direction), author=_author(item.author), text=item.text,
+        visibility=Visibility(item.visibility), created_at=parse_iso(item.created_at), edited=item.edited,
+        removed=item.removed, attachments=tuple(Attachment(**a) for a in item.attachments or []),
+    )  # fmt: skip
+
+
+def _message_item(message: Message, in_reply_to: str | None = None) -> MessageItem:
+    return MessageItem(
+        key=message_key(message.channel, message.external_id), inquiry_id=message.inquiry_id,
+        created_at=iso(message.created_at), channel=str(message.channel), external_id=message.external_id,
+        direction=str(message.direction), author=_author_map(message.author), text=message.text,
+        visibility=str(message.visibility), attachments=[asdict(a) for a in message.attachments],
+        in_reply_to=in_reply_to,
+    )  # fmt: skip
+
+
+def _inquiry_item(inquiry: Inquiry, thread_key: str) -> InquiryItem:
+    now = iso(datetime.now(UTC))
+    return InquiryItem(
+        id=inquiry.id, channel=str(inquiry.channel), external_id=inquiry.external_id,
+        author=_author_map(inquiry.author), text=inquiry.text, visibility=str(inquiry.visibility),
+        thread_id=inquiry.thread_id, thread_key=thread_key, account_id=inquiry.account_id,
+        customer_id=inquiry.customer_id, language=inquiry.language, status=str(inquiry.status),
+        team=inquiry.team, assignee=inquiry.assignee, created_at=iso(inquiry.created_at),
+        received_at=iso(inquiry.received_at), updated_at=now,
+        attachments=[asdict(a) for a in inquiry.attachments],
+        queue_key=queue_key(inquiry.team, inquiry.status),
+        queue_rank=queue_rank(inquiry.priority, inquiry.id, inquiry.created_at),
+    )  # fmt: skip
+
+
+class DynamoStore:
+    """Every read and write Kanal makes to its tables. Queries and key lookups only: never a Scan."""
+
+    # ---------------------------------------------------------------- messages
+    def get_message(self, channel: str, external_id: str) -> Message | None:
+        try:
+            return to_message(MessageItem.get(message_key(channel, external_id)))
+        except DoesNotExist:
+            return None
+
+    def add_message(self, message: Message, in_reply_to: str | None = None) -> None:
+        """Store a message once; raise AlreadyStored when its platform id is stored already."""
+        try:
+            _message_item(message, in_reply_to).save(condition=MessageItem.key.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise AlreadyStored(message.external_id) from error
+            raise
+        InquiryItem(id=message.inquiry_id).update(actions=[InquiryItem.updated_at.set(iso(datetime.now(UTC)))],
+                                                  condition=InquiryItem.id.exists())  # fmt: skip
+
+    def edit_message(self, channel: str, external_id: str, text: str) -> bool:
+        return self._update_message(channel, external_id, [MessageItem.text.set(text), MessageItem.edited.set(True)])
+
+    def remove_message(self, channel: str, external_id: str) -> bool:
+        return self._update_message(channel, external_id, [MessageItem.removed.set(True), MessageItem.text.set("")])
+
+    def _update_message(self, channel: str, external_id: str, actions: list[Any]) -> bool:
+        try:
+            item = MessageItem.get(message_key(channel, external_id))
+        except DoesNotExist:
+            return False
+        item.update(actions=actions)
+        inquiry = InquiryItem.get(item.inquiry_id)
+        if inquiry.external_id == external_id:  # the inquiry shows its first message's text
+            inquiry.update(actions=[InquiryItem.text.set(item.text)])
+        return True
+
+    def messages_of(self, inquiry_id: str) -> list[Message]:
+        return [to_message(item) for item in MessageItem.by_inquiry.query(inquiry_id)]
+
+    # ---------------------------------------------------------------- customers
+    def resolve_customer(self, channel: str, author: Author, new_id: str) -> str:
+        """The customer behind (channel, author id); created with ``new_id`` on first contact."""
+        pk = f"IDENT#{channel}#{author.id}"
+        try:
+            return str(CustomerItem.get(pk, "IDENT").customer_id)
+        except DoesNotExist:
+            pass
+        try:
+            CustomerItem(pk, "IDENT", customer_id=new_id).save(condition=CustomerItem.pk.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return str(CustomerItem.get(pk, "IDENT").customer_id)  # a concurrent first contact won
+        CustomerItem(f"CUST#{new_id}", "PROFILE", name=author.name, followers=author.followers,
+                     verified=author.verified, identities=[f"{channel}:{author.id}"],
+                     created_at=iso(datetime.now(UTC))).save()  # fmt: skip
+        return new_id
+
+    def update_reach(self, customer_id: str, author: Author) -> None:
+        actions = []
+        if author.followers is not None:
+            actions.append(CustomerItem.followers.set(author.followers))
+        if author.verified:
+            actions.append(CustomerItem.verified.set(True))
+        if actions:
+            CustomerItem(f"CUST#{customer_id}", "PROFILE").update(actions=actions)
+
+    def update_value(self, customer_id: str, amount: float | None, vip: bool | None) -> None:
+        actions: list[Any] = []
+        if amount is not None:
+            actions += [CustomerItem.purchase_count.add(1), CustomerItem.lifetime_value.add(amount)]
+        if vip is not None:
+            actions.append(CustomerItem.vip.set(vip))
+        if actions:
+            CustomerItem(f"CUST#{customer_id}", "PROFILE").update(actions=actions)
+
+    def add_contact(self, customer_id: str, contact: Contact) -> None:
+        CustomerItem(f"CUST#{customer_id}", f"CONTACT#{iso(contact.at)}#{contact.ref}", channel=contact.channel,
+                     kind=contact.kind, at=iso(contact.at), ref=contact.ref).save()  # fmt: skip
+
+    def contacts(self, customer_id: str, since: datetime | None = None) -> list[Contact]:
+        start = f"CONTACT#{iso(since)}" if since else "CONTACT#"
+        items = CustomerItem.query(f"CUST#{customer_id}", CustomerItem.sk.between(start, "CONTACT#~"))
+        return [Contact(parse_iso(i.at or ""), i.channel or "", i.kind or "", i.ref or "") for i in items]
+
+    def customer_context(self, customer_id: str, since: datetime) -> CustomerContext:
+        try:
+            profile = CustomerItem.get(f"CUST#{customer_id}", "PROFILE")
+        except DoesNotExist:
+            return CustomerContext(customer_id)
+        return CustomerContext(
+            customer_id=customer_id, vip=bool(profile.vip), purchase_count=int(profile.purchase_count or 0),
+            lifetime_value=float(profile.lifetime_value or 0), followers=
+            int(profile.followers) if profile.followers is not None else None,
+            verified=bool(profile.verified), recent_contacts=tuple(self.contacts(customer_id, since)),
+        )  # fmt: skip
+
+    # ---------------------------------------------------------------- inquiries
+    def open_inquiry_of_thread(self, thread_key: str) -> str | None:
+        try:
+            return CustomerItem.get(f"THREAD#{thread_key}", "OPEN").inquiry_id
+        except DoesNotExist:
+            return None
+
+    def create_inquiry(self, inquiry: Inquiry, first: Message, thread_key: str, in_reply_to: str | None) -> None:
+        """Write the inquiry, its first message and the conversation's open-inquiry marker at once.
+
+        Raises AlreadyStored when the message is stored already or the conversation has an open inquiry.
+        """
+        try:
+            with TransactWrite(connection=Connection(region=InquiryItem.Meta.region)) as transaction:
+                transaction.save(_inquiry_item(inquiry, thread_key), condition=InquiryItem.id.does_not_exist())
+                transaction.save(_message_item(first, in_reply_to), condition=MessageItem.key.does_not_exist())
+                transaction.save(CustomerItem(f"THREAD#{thread_key}", "OPEN", inquiry_id=inquiry.id),
+                                 condition=CustomerItem.pk.does_not_exist())  # fmt: skip
+        except TransactWriteError as error:
+            if error.cause_response_code == "TransactionCanceledException":
+                raise AlreadyStored(inquiry.external_id) from error
+            raise
+
+    def get_inquiry(self, inquiry_id: str) -> Inquiry | None:
+        try:
+            return to_inquiry(InquiryItem.get(inquiry_id))
+        except DoesNotExist:
+            return None
+
+    def set_execution(self, inquiry_id: str, execution_arn: str) -> None:
+        InquiryItem(id=inquiry_id).update(actions=[InquiryItem.execution_arn.set(execution_arn)])
+
+    def execution_of(self, inquiry_id: str) -> str | None:
+        try:
+            return InquiryItem.get(inquiry_id, attributes_to_get=["execution_arn"]).execution_arn
+        except DoesNotExist:
+            return None
+
+    def set_priority(self, inquiry_id: str, priority: Priority) -> None:
+        item = InquiryItem.get(inquiry_id)
+        item.priority = _priority_json(priority)
+        item.sla_due_at = iso(priority.sla_due_at) if priority.sla_due_at else None
+        item.queue_rank = queue_rank(priority, item.id, parse_iso(item.created_at))
+        item.updated_at = iso(datetime.now(UTC))
+        item.save()
+
+    def set_task_token(self, inquiry_id: str, token: str | None) -> None:
+        InquiryItem(id=inquiry_id).update(actions=[InquiryItem.task_token.set(token) if token else
+                                                   InquiryItem.task_token.remove()])  # fmt: skip
+
+    def queue(self, partitions: list[str], limit: int, cursor: str | None) -> tuple[list[Inquiry], str | None]:
+        """Inquiries of several queue partitions (team#status), most urgent first, in cursor pages."""
+        positions = decode_cursor(cursor, partitions)
+        streams = [self._partition(p, positions[p], limit + 1) for p in partitions if positions.get(p) != "end"]
+        merged = heapq.merge(*streams, key=lambda item: item.queue_rank)
+        page: list[InquiryItem] = []
+        for item in merged:
+            if len(page) == limit:
+                break
+            page.append(item)
+        else:
+            return [to_inquiry(i) for i in page], None
+        for item in page:
+            positions[item.queue_key] = item.queue_rank
+        return [to_inquiry(i) for i in page], encode_cursor(positions)
+
+    @staticmethod
+    def _partition(partition: str, after: str | None, limit: int) -> Iterable[InquiryItem]:
+        condition = InquiryItem.by_queue.queue_rank > after if after else None
+        return InquiryItem.by_queue.query(partition, condition, page_size=limit)
+
+
+def encode_cursor(positions: dict[str, str | None]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(positions, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None, partitions: list[str]) -> dict[str, str | None]:
+    if not cursor:
+        return dict.fromkeys(partitions)
+    try:
+        positions = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error) as error:
+        raise BadRequest("cursor is not one this API returned") from error
+    if not isinstance(positions, dict) or set(positions) - set(partitions):
+        raise BadRequest("cursor does not belong to this query")
+    return {p: positions.get(p) for p in partitions}
+
+
+def open_statuses() -> list[str]:
+    return [str(s) for s in (Status.NEW, Status.ASSIGNED, Status.ANSWERED) if s in OPEN_STATUSES]

@@ -1,0 +1,141 @@
+"""PynamoDB models, one per table (the customers table holds several item kinds under pk/sk).
+
+Table names are bound at runtime from configuration (`bind`), so the same models serve AWS, the
+embedded emulator and tests.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from kanal.config import Config
+
+
+class QueueIndex(GlobalSecondaryIndex["InquiryItem"]):
+    class Meta:
+        index_name = "by_queue"
+        projection = AllProjection()
+
+    queue_key = UnicodeAttribute(hash_key=True)  # "<team>#<status>"
+    queue_rank = UnicodeAttribute(range_key=True)  # "<band>#<sla due>#<id>": most urgent first
+
+
+class AuthorMap(MapAttribute[str, object]):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    handle = UnicodeAttribute(null=True)
+    followers = NumberAttribute(null=True)
+    verified = BooleanAttribute(default=False)
+
+
+class InquiryItem(Model):
+    class Meta:
+        table_name = "unbound"
+
+    id = UnicodeAttribute(hash_key=True)
+    channel = UnicodeAttribute()
+    external_id = UnicodeAttribute()
+    author = AuthorMap()
+    text = UnicodeAttribute(default="")
+    visibility = UnicodeAttribute()
+    thread_id = UnicodeAttribute()
+    thread_key = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    language = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    team = UnicodeAttribute(null=True)
+    assignee = UnicodeAttribute(null=True)
+    priority = JSONAttribute(null=True)  # {"score", "band", "reasons", "rules_version"}
+    sla_due_at = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    attachments = JSONAttribute(default=list)
+    task_token = UnicodeAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    queue_key = UnicodeAttribute()
+    queue_rank = UnicodeAttribute()
+    version = VersionAttribute()
+    by_queue = QueueIndex()
+
+
+class InquiryMessagesIndex(GlobalSecondaryIndex["MessageItem"]):
+    class Meta:
+        index_name = "by_inquiry"
+        projection = AllProjection()
+
+    inquiry_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class MessageItem(Model):
+    """Keyed on the platform's own id ("<channel>#<external id>"): a redelivery cannot store twice."""
+
+    class Meta:
+        table_name = "unbound"
+
+    key = UnicodeAttribute(hash_key=True)
+    inquiry_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    external_id = UnicodeAttribute()
+    direction = UnicodeAttribute()
+    author = AuthorMap()
+    text = UnicodeAttribute(default="")
+    visibility = UnicodeAttribute()
+    attachments = JSONAttribute(default=list)
+    edited = BooleanAttribute(default=False)
+    removed = BooleanAttribute(default=False)
+    in_reply_to = UnicodeAttribute(null=True)
+
+
+class CustomerItem(Model):
+    """Customer context, one partition per customer plus lookup items.
+
+    pk=CUST#<id>  sk=PROFILE            the customer (vip, purchases, lifetime value, reach)
+    pk=CUST#<id>  sk=CONTACT#<at>#<ref> one contact on any channel (timeline, repeat-contact rule)
+    pk=IDENT#<channel>#<id> sk=IDENT    an identity -> its customer
+    pk=THREAD#<customer>#<channel>#<thread> sk=OPEN   the open inquiry of a conversation
+    """
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    customer_id = UnicodeAttribute(null=True)
+    inquiry_id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    vip = BooleanAttribute(null=True)
+    purchase_count = NumberAttribute(null=True)
+    lifetime_value = NumberAttribute(null=True)
+    followers = NumberAttribute(null=True)
+    verified = BooleanAttribute(null=True)
+    identities = ListAttribute[str](null=True)
+    channel = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+    at = UnicodeAttribute(null=True)
+    ref = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+
+
+def bind(config: Config) -> None:
+    """Point every model at its table from configuration."""
+    for model, table in (
+        (InquiryItem, config.inquiries_table),
+        (MessageItem, config.messages_table),
+        (CustomerItem, config.customers_table),
+    ):
+        model.Meta.table_name = table
+        model.Meta.region = config.region
