@@ -10,7 +10,6 @@ from functools import cache
 from typing import Any
 
 from chalice import Chalice, Response
-
 from kanal import http
 from kanal.config import load
 from kanal.errors import KanalError

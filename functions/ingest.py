@@ -1,8 +1,7 @@
-"""SQS-triggered ingest: each queued record becomes (or joins) an inquiry; failures are reported per record."""
+"""SQS-triggered ingest: each record becomes (or joins) an inquiry; failed records are reported."""
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from kanal.observability import logger, metrics, tracer
 from kanal.pipeline import ingest_body, register_context
 
@@ -18,5 +17,6 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: object) -> dict:
     register_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                    context=context)  # fmt: skip
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -4,12 +4,11 @@ from functools import cache
 from typing import Any
 
 import boto3
-
 from kanal.config import load
 from kanal.notify import SnsNotifier
 from kanal.observability import logger, metrics, tracer
-from kanal.rules_config import current_rules
 from kanal.routing import Routing
+from kanal.rules_config import current_rules
 from kanal.store.dynamo import DynamoStore
 from kanal.store.models import bind
 
@@ -19,7 +18,9 @@ bind(config)
 
 @cache
 def routing() -> Routing:
-    return Routing(DynamoStore(), current_rules(), SnsNotifier(boto3.client("sns"), config.notifications_topic_arn))
+    return Routing(
+        DynamoStore(), current_rules(), SnsNotifier(boto3.client("sns"), config.notifications_topic_arn)
+    )
 
 
 @logger.inject_lambda_context

@@ -1,7 +1,6 @@
 """Contact events from a hotline, CRM or shop ("customer X called / e-mailed / ordered")."""
 
 from aws_lambda_powertools.logging import correlation_paths
-
 from kanal.observability import logger, metrics, tracer
 from kanal.secrets import CONTACT_EVENTS_SECRET, secret
 from kanal.webhook_app import enqueue_delivery, resolver

@@ -2,7 +2,6 @@
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
-
 from kanal.channels.signatures import meta_handshake
 from kanal.observability import logger, metrics, tracer
 from kanal.secrets import META_APP_SECRET, META_VERIFY_TOKEN, secret

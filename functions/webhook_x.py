@@ -1,7 +1,6 @@
 """X Account Activity webhooks: the CRC check and deliveries."""
 
 from aws_lambda_powertools.logging import correlation_paths
-
 from kanal.channels.signatures import x_crc_response
 from kanal.errors import MalformedPayload
 from kanal.observability import logger, metrics, tracer

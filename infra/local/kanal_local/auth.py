@@ -36,7 +36,9 @@ def mint(agent_id: str, groups: list[str] | None = None, hours: float = TOKEN_HO
     claims = {
         "sub": agent_id,
         "cognito:username": agent_id,
-        "cognito:groups": groups if groups is not None else (["admins"] if agent_id == "admin" else ["agents"]),
+        "cognito:groups": groups
+        if groups is not None
+        else (["admins"] if agent_id == "admin" else ["agents"]),
         "iss": ISSUER,
         "token_use": "id",
         "iat": now,

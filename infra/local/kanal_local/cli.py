@@ -22,7 +22,9 @@ def cmd_local(args: argparse.Namespace) -> int:
     from kanal_local.server import LocalServer
     from kanal_local.stack import LocalStack
 
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
     port = _port(args.port)
     aws_port = int(args.aws_port or os.environ.get("KANAL_AWS_PORT") or port + 1)
     server = LocalServer(stack=LocalStack(aws_port=aws_port), port=port)
@@ -59,7 +61,9 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="kanal", description="Kanal: social customer care on AWS.")
     commands = root.add_subparsers(dest="command", required=True)
 
-    local = commands.add_parser("local", help="run the whole stack on this machine on an embedded AWS emulator")
+    local = commands.add_parser(
+        "local", help="run the whole stack on this machine on an embedded AWS emulator"
+    )
     local.add_argument("--port", help=f"HTTP port (default $KANAL_PORT or {DEFAULT_PORT})")
     local.add_argument("--aws-port", help="port of the emulator's AWS endpoint (default: port + 1)")
     local.add_argument("--demo", action="store_true", help="also replay sample traffic")
@@ -75,7 +79,9 @@ def parser() -> argparse.ArgumentParser:
     queue = commands.add_parser("dlq", help="inspect and redrive the ingest dead-letter queue")
     queue.add_argument("action", choices=["list", "redrive"])
     queue.add_argument("--stack", default=None, help="CloudFormation stack (default: the local stack)")
-    queue.add_argument("--endpoint-url", default=None, help="AWS endpoint (default: the local stack's emulator)")
+    queue.add_argument(
+        "--endpoint-url", default=None, help="AWS endpoint (default: the local stack's emulator)"
+    )
     queue.add_argument("--region", default=None)
     queue.add_argument("--max", type=int, default=1000, help="at most this many records")
     queue.set_defaults(func=cmd_dlq)

@@ -37,9 +37,11 @@ class Target:
         if endpoint_url:
             kwargs["endpoint_url"] = endpoint_url
         if local:
-            kwargs.update(aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106 - emulator
+            kwargs.update(aws_access_key_id="local", aws_secret_access_key="local")
         outputs = _outputs(boto3.client("cloudformation", **kwargs), stack or STACK_NAME)
-        return cls(boto3.client("sqs", **kwargs), outputs["IngestDeadLetterQueueUrl"], outputs["IngestQueueUrl"])
+        return cls(
+            boto3.client("sqs", **kwargs), outputs["IngestDeadLetterQueueUrl"], outputs["IngestQueueUrl"]
+        )
 
 
 def _outputs(cloudformation: Any, stack: str) -> dict[str, str]:
@@ -51,9 +53,11 @@ def _receive(target: Target, limit: int, visibility: int) -> list[dict[str, Any]
     received: list[dict[str, Any]] = []
     while len(received) < limit:
         batch = target.sqs.receive_message(
-            QueueUrl=target.dead_letter_url, MaxNumberOfMessages=min(10, limit - len(received)),
-            VisibilityTimeout=visibility, AttributeNames=["All"],
-        ).get("Messages", [])  # fmt: skip
+            QueueUrl=target.dead_letter_url,
+            MaxNumberOfMessages=min(10, limit - len(received)),
+            VisibilityTimeout=visibility,
+            AttributeNames=["All"],
+        ).get("Messages", [])
         if not batch:
             break
         received += batch
@@ -79,8 +83,9 @@ def describe(message: dict[str, Any]) -> dict[str, Any]:
 def list_records(target: Target, limit: int) -> list[dict[str, Any]]:
     messages = _receive(target, limit, visibility=30)
     for message in messages:  # make them visible again at once: listing changes nothing
-        target.sqs.change_message_visibility(QueueUrl=target.dead_letter_url,
-                                             ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)  # fmt: skip
+        target.sqs.change_message_visibility(
+            QueueUrl=target.dead_letter_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
     return [describe(m) for m in messages]
 
 

@@ -46,8 +46,9 @@ class Route:
         return cls(method, path, function, re.compile(regex + "$"), auth)
 
 
-def proxy_event(request: Request, route: Route, params: dict[str, str], stage: str,
-                authorizer: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
+def proxy_event(
+    request: Request, route: Route, params: dict[str, str], stage: str, authorizer: dict[str, Any] | None
+) -> dict[str, Any]:
     body = request.get_data()
     try:
         text, is_base64 = body.decode("utf-8"), False
@@ -74,7 +75,10 @@ def proxy_event(request: Request, route: Route, params: dict[str, str], stage: s
             "requestId": str(uuid.uuid4()),
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "requestTimeEpoch": int(now * 1000),
-            "identity": {"sourceIp": request.remote_addr or "127.0.0.1", "userAgent": request.user_agent.string},
+            "identity": {
+                "sourceIp": request.remote_addr or "127.0.0.1",
+                "userAgent": request.user_agent.string,
+            },
             "authorizer": authorizer,
             "accountId": "123456789012",
             "apiId": "local",
@@ -107,8 +111,13 @@ def _json(status: int, body: Any) -> Response:
 class Gateway:
     """A WSGI app: template routes to functions, plus local routes."""
 
-    def __init__(self, dispatcher: Dispatcher, routes: list[Route], stage: str = "local",
-                 authorize: Callable[[Request], dict[str, Any] | None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        routes: list[Route],
+        stage: str = "local",
+        authorize: Callable[[Request], dict[str, Any] | None] | None = None,
+    ) -> None:
         self.dispatcher = dispatcher
         self.routes = routes
         self.stage = stage
@@ -149,7 +158,9 @@ class Gateway:
         except _MethodNotAllowed:
             return _json(403, {"message": "Missing Authentication Token"})
         if matched is None:
-            return _json(404 if request.path.startswith("/api") else 403, {"message": "Missing Authentication Token"})
+            return _json(
+                404 if request.path.startswith("/api") else 403, {"message": "Missing Authentication Token"}
+            )
         route, params = matched
         authorizer = None
         if route.auth:

@@ -64,7 +64,9 @@ def load_role(iam: Any, role_arn: str) -> RolePolicies:
     ]
     for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
         policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
-        version = iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"])
+        version = iam.get_policy_version(
+            PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"]
+        )
         documents.append(policy_document(version["PolicyVersion"]["Document"]))
     return RolePolicies(role_arn, tuple(documents))
 
@@ -79,8 +81,13 @@ def _table(region: str, name: str, index: str | None = None) -> str:
     return f"{arn}/index/{index}" if index else arn
 
 
-_TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck":
-                     "ConditionCheckItem", "Get": "GetItem"}  # fmt: skip
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
 
 
 def _dynamodb(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
@@ -103,8 +110,11 @@ def _queue_arn(region: str, url: str) -> str:
 
 
 def _sqs(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
-    action = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
-              "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}.get(op, op)  # fmt: skip
+    action = {
+        "SendMessageBatch": "SendMessage",
+        "DeleteMessageBatch": "DeleteMessage",
+        "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+    }.get(op, op)
     if "QueueUrl" in params:
         yield f"sqs:{action}", _queue_arn(region, params["QueueUrl"])
     elif "QueueName" in params:
@@ -124,8 +134,13 @@ def _arn_param(service: str, *names: str) -> Callable[[str, str, dict[str, Any]]
     return calls
 
 
-_S3_ACTIONS = {"HeadObject": "GetObject", "ListObjectsV2": "ListBucket", "ListObjects": "ListBucket",
-               "HeadBucket": "ListBucket", "CopyObject": "PutObject"}  # fmt: skip
+_S3_ACTIONS = {
+    "HeadObject": "GetObject",
+    "ListObjectsV2": "ListBucket",
+    "ListObjects": "ListBucket",
+    "HeadBucket": "ListBucket",
+    "CopyObject": "PutObject",
+}
 
 
 def _s3(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
@@ -135,7 +150,9 @@ def _s3(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
 
 def _secrets(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
     secret = params.get("SecretId", "")
-    arn = secret if secret.startswith("arn:") else f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{secret}"
+    arn = (
+        secret if secret.startswith("arn:") else f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{secret}"
+    )
     yield f"secretsmanager:{op}", arn
 
 

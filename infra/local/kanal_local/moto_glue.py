@@ -17,6 +17,7 @@ in pyproject.toml.
 from __future__ import annotations
 
 import json
+import re
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -50,8 +51,9 @@ def install(invoke: Invoke) -> None:
     def _make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
         role = iam.current_role.get()
         if role is not None:
-            iam.check(role, self.meta.service_model.signing_name, self.meta.region_name, operation_name,
-                      api_params)  # fmt: skip
+            iam.check(
+                role, self.meta.service_model.signing_name, self.meta.region_name, operation_name, api_params
+            )
         return original_call(self, operation_name, api_params)
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
@@ -80,13 +82,15 @@ def detach_sqs_mappings(account: str, region: str) -> list[dict[str, Any]]:
     mappings = []
     for queue in sqs_backends[account][region].queues.values():
         for esm in queue.lambda_event_source_mappings.values():
-            mappings.append({
-                "queue_arn": queue.queue_arn,
-                "queue_name": queue.name,
-                "function_arn": esm.function_arn,
-                "batch_size": int(esm.batch_size),
-                "response_types": list(getattr(esm, "function_response_types", None) or []),
-            })  # fmt: skip
+            mappings.append(
+                {
+                    "queue_arn": queue.queue_arn,
+                    "queue_name": queue.name,
+                    "function_arn": esm.function_arn,
+                    "batch_size": int(esm.batch_size),
+                    "response_types": list(getattr(esm, "function_response_types", None) or []),
+                }
+            )
         queue.lambda_event_source_mappings.clear()
     return mappings
 
@@ -108,15 +112,16 @@ def mirror_state_machines(account: str, region: str) -> int:
     executing = stepfunctions_parser_backends[account][region]
     mirrored = 0
     for machine in stepfunctions_backends[account][region].state_machines:
-        executing.create_state_machine(machine.name, machine.definition, machine.roleArn,
-                                       sm_type=getattr(machine, "type", None))  # fmt: skip
+        executing.create_state_machine(
+            machine.name, machine.definition, machine.roleArn, sm_type=getattr(machine, "type", None)
+        )
         mirrored += 1
     return mirrored
 
 
 def inline_definition_substitutions(cfn: dict[str, Any]) -> None:
-    """moto's CloudFormation ignores a state machine's `DefinitionSubstitutions`: express them as the
-    equivalent `Fn::Sub` over the definition, which it does resolve."""
+    """moto's CloudFormation ignores a state machine's `DefinitionSubstitutions` (and its `Fn::Sub` turns
+    ASL's `$$` into `$`): splice the substitutions into the definition with the equivalent `Fn::Join`."""
     for resource in cfn["Resources"].values():
         props = resource.get("Properties", {})
         if resource["Type"] != "AWS::StepFunctions::StateMachine" or "DefinitionSubstitutions" not in props:
@@ -127,4 +132,9 @@ def inline_definition_substitutions(cfn: dict[str, Any]) -> None:
             definition = separator.join(parts)
         if "Definition" in props:
             definition = json.dumps(props.pop("Definition"))
-        props["DefinitionString"] = {"Fn::Sub": [definition, props.pop("DefinitionSubstitutions")]}
+        substitutions = props.pop("DefinitionSubstitutions")
+        pattern = "|".join(re.escape("${" + key + "}") for key in substitutions)
+        pieces: list[Any] = []
+        for index, piece in enumerate(re.split(f"({pattern})", str(definition))):
+            pieces.append(substitutions[piece[2:-1]] if index % 2 else piece)
+        props["DefinitionString"] = {"Fn::Join": ["", pieces]}

@@ -88,8 +88,13 @@ class Dispatcher:
         """Run a function; return (result, error type or None) like Lambda's Invoke."""
         function = self.functions.get(name) or self.by_logical_id[name]
         self.invocations[function.logical_id] = self.invocations.get(function.logical_id, 0) + 1
-        context = LambdaContext(function.name, function.arn, function.memory, function.timeout,
-                                log_group_name=f"/aws/lambda/{function.name}")  # fmt: skip
+        context = LambdaContext(
+            function.name,
+            function.arn,
+            function.memory,
+            function.timeout,
+            log_group_name=f"/aws/lambda/{function.name}",
+        )
         token = iam.current_role.set(function.role)
         try:
             return self._entry(function)(event, context), None
@@ -101,8 +106,12 @@ class Dispatcher:
             iam.current_role.reset(token)
             elapsed = time.monotonic() - context.started
             if elapsed > function.timeout:
-                log.warning("function %s ran %.1fs, over its %ss timeout", function.logical_id, elapsed,
-                            function.timeout)  # fmt: skip
+                log.warning(
+                    "function %s ran %.1fs, over its %ss timeout",
+                    function.logical_id,
+                    elapsed,
+                    function.timeout,
+                )
 
     def call(self, logical_id: str, event: Any) -> Any:
         """Invoke and raise FunctionError on a function error (for the gateway and the pollers)."""

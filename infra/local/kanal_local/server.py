@@ -96,8 +96,9 @@ class LocalServer:
         sqs = self.stack.client("sqs")
         url = sqs.create_queue(QueueName="kanal-local-notifications")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self.stack.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
-                                           Attributes={"RawMessageDelivery": "false"})  # fmt: skip
+        self.stack.client("sns").subscribe(
+            TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "false"}
+        )
         self._notifications_queue = url
 
     def drain_notifications(self) -> list[dict[str, Any]]:
@@ -110,13 +111,19 @@ class LocalServer:
                     break
                 for message in batch:
                     envelope = json.loads(message["Body"])
-                    self.notifications.append({
-                        "subject": envelope.get("Subject"),
-                        "message": _maybe_json(envelope.get("Message")),
-                        "attributes": {k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()},
-                        "timestamp": envelope.get("Timestamp"),
-                    })  # fmt: skip
-                    sqs.delete_message(QueueUrl=self._notifications_queue, ReceiptHandle=message["ReceiptHandle"])
+                    self.notifications.append(
+                        {
+                            "subject": envelope.get("Subject"),
+                            "message": _maybe_json(envelope.get("Message")),
+                            "attributes": {
+                                k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()
+                            },
+                            "timestamp": envelope.get("Timestamp"),
+                        }
+                    )
+                    sqs.delete_message(
+                        QueueUrl=self._notifications_queue, ReceiptHandle=message["ReceiptHandle"]
+                    )
         return self.notifications
 
     def _healthz(self, request: Request) -> Response:
@@ -136,12 +143,20 @@ class LocalServer:
         lines = [f"Kanal local stack on {self.url}", f"  health:        {self.url}/healthz"]
         lines += [f"  webhook:       {self.url}{path}  ({method})" for path, method in self._webhook_paths()]
         lines += [f"  agent API:     {self.url}/api  (token: kanal token admin)"]
-        for key in ("InquiriesTableName", "IngestQueueUrl", "IngestDeadLetterQueueUrl", "NotificationsTopicArn",
-                    "RoutingStateMachineArn"):  # fmt: skip
+        for key in (
+            "InquiriesTableName",
+            "IngestQueueUrl",
+            "IngestDeadLetterQueueUrl",
+            "NotificationsTopicArn",
+            "RoutingStateMachineArn",
+        ):
             if key in self.stack.outputs:
                 lines.append(f"  {key + ':':<26} {self.stack.outputs[key]}")
         if self.stack.unsupported:
-            lines.append("  served locally instead of the emulator: " + ", ".join(sorted(set(self.stack.unsupported.values()))))
+            lines.append(
+                "  served locally instead of the emulator: "
+                + ", ".join(sorted(set(self.stack.unsupported.values())))
+            )
         return "\n".join(lines)
 
     def _webhook_paths(self) -> list[tuple[str, str]]:

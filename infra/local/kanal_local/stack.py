@@ -1,19 +1,7 @@
 """The embedded stack: `template.yaml` deployed into an in-process AWS emulator, handlers run in-process.
 
-What the emulator cannot do, and what stands in for it (the one list of it):
-
-| in AWS | locally |
-|---|---|
-| API Gateway stages, authorizers and the REST API's routing (`AWS::ApiGateway::Stage`, `Authorizer`, ...) | `gateway.py` serves every `Api` event of the template's functions as API Gateway proxy events |
-| Cognito user pool sign-in (`AWS::Cognito::*`) | `kanal token AGENT_ID` mints a token signed with a local key; the gateway checks it and passes the claims as the authorizer's |
-| Secrets Manager secrets (`AWS::SecretsManager::Secret`) | created through the Secrets Manager API after the deploy, values from `KANAL_*` environment variables |
-| SNS e-mail and SMS delivery | an SQS queue subscribed to the topic records every notification; `GET /local/notifications` lists them |
-| Lambda's SQS pollers | `pollers.py` |
-| Lambda execution (Docker) | `runtime.py`, each invocation under its role's policies (`iam.py`) |
-| the Graph API and the X API | the channel sandbox on loopback (`GET /sandbox/outbox`) |
-| SES inbound mail | `POST /local/email` stores a raw message in the inbound bucket and notifies as the SES receipt rule does |
-
-Any other resource type moto's CloudFormation lacks is left out of the emulated deploy and listed by
+What the emulator cannot do, and what stands in for it, is listed in one place: docs/local.md. Any
+resource type moto's CloudFormation lacks is left out of the emulated deploy and listed by
 `LocalStack.unsupported`; references to it resolve to `local-<LogicalId>`.
 """
 
@@ -140,10 +128,12 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         self._set_environ(LOCAL_ENVIRONMENT)
-        self._mock = mock_aws(config={
-            "stepfunctions": {"execute_state_machine": True},
-            "iam": {"load_aws_managed_policies": True},
-        })  # fmt: skip
+        self._mock = mock_aws(
+            config={
+                "stepfunctions": {"execute_state_machine": True},
+                "iam": {"load_aws_managed_policies": True},
+            }
+        )
         self._mock.start()
         moto_glue.install(self.dispatcher.invoke)
         try:
@@ -179,12 +169,16 @@ class LocalStack:
         cloudformation.create_stack(
             StackName=STACK_NAME,
             TemplateBody=json.dumps(cfn),
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items() if k in declared],
+            Parameters=[
+                {"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items() if k in declared
+            ],
             Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
         )
         stack = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
         if stack["StackStatus"] != "CREATE_COMPLETE":
-            raise RuntimeError(f"local deploy ended in {stack['StackStatus']}: {stack.get('StackStatusReason')}")
+            raise RuntimeError(
+                f"local deploy ended in {stack['StackStatus']}: {stack.get('StackStatusReason')}"
+            )
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         paginator = cloudformation.get_paginator("list_stack_resources")
         for page in paginator.paginate(StackName=STACK_NAME):
@@ -207,12 +201,18 @@ class LocalStack:
                         "all functions in one process, so give them one value (e.g. in Globals)"
                     )
                 self.environment[key] = value
-            self.dispatcher.register(LocalFunction(
-                name=config["FunctionName"], logical_id=logical_id, arn=config["FunctionArn"],
-                code_dir=source.code_dir, handler=source.handler,
-                role=iam.load_role(iam_client, config["Role"]),
-                timeout=float(config.get("Timeout", 3)), memory=int(config.get("MemorySize", 128)),
-            ))  # fmt: skip
+            self.dispatcher.register(
+                LocalFunction(
+                    name=config["FunctionName"],
+                    logical_id=logical_id,
+                    arn=config["FunctionArn"],
+                    code_dir=source.code_dir,
+                    handler=source.handler,
+                    role=iam.load_role(iam_client, config["Role"]),
+                    timeout=float(config.get("Timeout", 3)),
+                    memory=int(config.get("MemorySize", 128)),
+                )
+            )
         self._set_environ(self.environment)
 
     def start_pollers(self) -> None:

@@ -40,9 +40,24 @@ def _intrinsic(tag: str):  # type: ignore[no-untyped-def]
 
 
 for _tag in (
-    "Ref", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or",
-    "FindInMap", "GetAZs", "ImportValue", "Base64", "Cidr", "Condition",
-):  # fmt: skip
+    "Ref",
+    "GetAtt",
+    "Sub",
+    "Join",
+    "Select",
+    "Split",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "FindInMap",
+    "GetAZs",
+    "ImportValue",
+    "Base64",
+    "Cidr",
+    "Condition",
+):
     _CfnLoader.add_constructor(f"!{_tag}", _intrinsic(_tag))
 
 
@@ -99,14 +114,18 @@ def _api_events(props: dict[str, Any], resources: dict[str, Any]) -> list[tuple[
         if event.get("Type") not in ("Api", "HttpApi"):
             continue
         event_props = event["Properties"]
-        api = resources.get((event_props.get("RestApiId") or event_props.get("ApiId") or {}).get("Ref", ""), {})
+        api = resources.get(
+            (event_props.get("RestApiId") or event_props.get("ApiId") or {}).get("Ref", ""), {}
+        )
         default = api.get("Properties", {}).get("Auth", {}).get("DefaultAuthorizer")
         authorizer = event_props.get("Auth", {}).get("Authorizer", default)
         events.append((event_props["Method"].upper(), event_props["Path"], authorizer not in (None, "NONE")))
     return events
 
 
-def transform(sam: dict[str, Any], parameters: dict[str, Any], region: str, iam_client: Any) -> dict[str, Any]:
+def transform(
+    sam: dict[str, Any], parameters: dict[str, Any], region: str, iam_client: Any
+) -> dict[str, Any]:
     """Run the SAM transform (aws-sam-translator) as CloudFormation would, managed policies from IAM."""
     import os
 

@@ -98,8 +98,12 @@ class Intake:
         self.store.update_reach(customer_id, message.author)
         key = thread_key(customer_id, message)
         result = self._join(customer_id, key, message) or self._create(customer_id, key, message)
-        self.store.add_contact(customer_id, Contact(message.created_at, message.channel, "message",
-                                                    f"{message.channel}:{message.external_id}"))  # fmt: skip
+        self.store.add_contact(
+            customer_id,
+            Contact(
+                message.created_at, message.channel, "message", f"{message.channel}:{message.external_id}"
+            ),
+        )
         return result
 
     def _conversation_inquiry(self, customer_id: str, key: str, message: InboundMessage) -> str | None:
@@ -125,11 +129,20 @@ class Intake:
 
     def _create(self, customer_id: str, key: str, message: InboundMessage) -> Result:
         inquiry = Inquiry(
-            id=new_id(), channel=message.channel, external_id=message.external_id, author=message.author,
-            text=message.text, visibility=message.visibility, thread_id=message.thread_id,
-            account_id=message.account_id, customer_id=customer_id, created_at=message.created_at,
-            received_at=message.received_at, language=message.language, attachments=message.attachments,
-        )  # fmt: skip
+            id=new_id(),
+            channel=message.channel,
+            external_id=message.external_id,
+            author=message.author,
+            text=message.text,
+            visibility=message.visibility,
+            thread_id=message.thread_id,
+            account_id=message.account_id,
+            customer_id=customer_id,
+            created_at=message.created_at,
+            received_at=message.received_at,
+            language=message.language,
+            attachments=message.attachments,
+        )
         try:
             self.store.create_inquiry(inquiry, _message(inquiry.id, message), key, message.in_reply_to)
         except AlreadyStored:
@@ -152,8 +165,9 @@ class Intake:
         identity_channel = event.channel or "crm"
         identity = event.identity or event.customer_ref or event.event_id
         customer_id = self.store.resolve_customer(identity_channel, Author(id=identity), new_id())
-        self.store.add_contact(customer_id, Contact(event.occurred_at, identity_channel, event.kind,
-                                                    f"event:{event.event_id}"))  # fmt: skip
+        self.store.add_contact(
+            customer_id, Contact(event.occurred_at, identity_channel, event.kind, f"event:{event.event_id}")
+        )
         if event.kind == "order" or event.vip is not None:
             self.store.update_value(customer_id, event.amount if event.kind == "order" else None, event.vip)
         return Result(Outcome.CONTACT)
@@ -161,7 +175,13 @@ class Intake:
 
 def _message(inquiry_id: str, message: InboundMessage) -> Message:
     return Message(
-        inquiry_id=inquiry_id, channel=message.channel, external_id=message.external_id, direction=Direction.IN,
-        author=message.author, text=message.text, visibility=message.visibility, created_at=message.created_at,
+        inquiry_id=inquiry_id,
+        channel=message.channel,
+        external_id=message.external_id,
+        direction=Direction.IN,
+        author=message.author,
+        text=message.text,
+        visibility=message.visibility,
+        created_at=message.created_at,
         attachments=message.attachments,
-    )  # fmt: skip
+    )

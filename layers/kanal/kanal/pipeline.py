@@ -26,31 +26,44 @@ from kanal.store.dynamo import DynamoStore
 from kanal.store.models import bind
 from kanal.workflow import StepFunctionsWorkflow
 
-_config = load("inquiries_table", "messages_table", "customers_table", "idempotency_table",
-               "routing_state_machine_arn")  # fmt: skip
+_config = load(
+    "inquiries_table", "messages_table", "customers_table", "idempotency_table", "routing_state_machine_arn"
+)
 bind(_config)
 _persistence = DynamoDBPersistenceLayer(table_name=_config.idempotency_table)
-message_idempotency = IdempotencyConfig(event_key_jmespath="[channel, external_id, action, text]",
-                                        expires_after_seconds=7 * 24 * 3600)  # fmt: skip
+message_idempotency = IdempotencyConfig(
+    event_key_jmespath="[channel, external_id, action, text]", expires_after_seconds=7 * 24 * 3600
+)
 contact_idempotency = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=7 * 24 * 3600)
 
 
 @cache
 def intake() -> Intake:
-    return Intake(DynamoStore(), StepFunctionsWorkflow(boto3.client("stepfunctions"),
-                                                       _config.routing_state_machine_arn))  # fmt: skip
+    return Intake(
+        DynamoStore(), StepFunctionsWorkflow(boto3.client("stepfunctions"), _config.routing_state_machine_arn)
+    )
 
 
-@idempotent_function(data_keyword_argument="message", config=message_idempotency, persistence_store=_persistence)
+@idempotent_function(
+    data_keyword_argument="message", config=message_idempotency, persistence_store=_persistence
+)
 def ingest_message(message: InboundMessage) -> dict[str, Any]:
     result = intake().ingest(message)
     metrics.add_metric(name=f"Inquiry{result.outcome.capitalize()}", unit="Count", value=1)
-    logger.info("message ingested", extra={"channel": str(message.channel), "outcome": str(result.outcome),
-                                           "inquiry_id": result.inquiry_id})  # fmt: skip
+    logger.info(
+        "message ingested",
+        extra={
+            "channel": str(message.channel),
+            "outcome": str(result.outcome),
+            "inquiry_id": result.inquiry_id,
+        },
+    )
     return {"outcome": str(result.outcome), "inquiry_id": result.inquiry_id}
 
 
-@idempotent_function(data_keyword_argument="event", config=contact_idempotency, persistence_store=_persistence)
+@idempotent_function(
+    data_keyword_argument="event", config=contact_idempotency, persistence_store=_persistence
+)
 def ingest_contact(event: ContactEvent) -> dict[str, Any]:
     result = intake().record_contact(event)
     logger.info("contact event recorded", extra={"kind": event.kind})

@@ -18,8 +18,11 @@ class EnqueueFailed(RuntimeError):
 
 
 def envelope(record: dict[str, Any], received_at: datetime) -> str:
-    return json.dumps({"v": ENVELOPE_VERSION, "received_at": iso(received_at), "record": record},
-                      separators=(",", ":"), ensure_ascii=False)  # fmt: skip
+    return json.dumps(
+        {"v": ENVELOPE_VERSION, "received_at": iso(received_at), "record": record},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
 
 
 def open_envelope(body: str) -> tuple[dict[str, Any], datetime]:
@@ -52,7 +55,9 @@ class RecordQueue:
     def _send_batch(self, bodies: list[str], attempts: int = 3) -> None:
         entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies)]
         for _ in range(attempts):
-            failed = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries).get("Failed", [])
+            failed = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries).get(
+                "Failed", []
+            )
             if not failed:
                 return
             failed_ids = {f["Id"] for f in failed}

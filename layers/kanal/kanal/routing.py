@@ -27,7 +27,12 @@ class Wait:
     exhausted: bool = False
 
     def as_output(self) -> dict[str, Any]:
-        return {"band": self.band, "sla_seconds": self.sla_seconds, "tier": self.tier, "exhausted": self.exhausted}
+        return {
+            "band": self.band,
+            "sla_seconds": self.sla_seconds,
+            "tier": self.tier,
+            "exhausted": self.exhausted,
+        }
 
 
 def seconds_until(due: datetime | None, now: datetime, minimum: int = 1) -> int:
@@ -67,8 +72,10 @@ class Routing:
         tier += 1
         inquiry = self._inquiry(inquiry_id)
         band = inquiry.priority.band if inquiry.priority else "P4"
-        self.notifier.notify("escalation", {"inquiry_id": inquiry_id, "tier": tier, "band": band,
-                                            "channel": str(inquiry.channel)})  # fmt: skip
+        self.notifier.notify(
+            "escalation",
+            {"inquiry_id": inquiry_id, "tier": tier, "band": band, "channel": str(inquiry.channel)},
+        )
         if tier >= MAX_TIERS:
             return Wait(band, ESCALATION_MINIMUM_SECONDS, tier, exhausted=True)
         created = inquiry.created_at

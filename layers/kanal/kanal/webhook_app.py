@@ -35,7 +35,8 @@ def raw_body(app: APIGatewayRestResolver) -> bytes:
 def enqueue_delivery(app: APIGatewayRestResolver, source: str, secret: str) -> dict[str, int]:
     """Verify, split and enqueue the current request's delivery; answer how many records it held."""
     config = load("ingest_queue_url")
-    records = accept_delivery(source, raw_body(app), app.current_event.headers, secret,
-                              config.max_webhook_body_bytes)  # fmt: skip
+    records = accept_delivery(
+        source, raw_body(app), app.current_event.headers, secret, config.max_webhook_body_bytes
+    )
     queue().send(records)
     return {"accepted": len(records)}

@@ -22,7 +22,9 @@ SIGNATURE_HEADERS: dict[str, tuple[str, Verify]] = {
 }
 
 
-def accept_delivery(source: str, raw_body: bytes, headers: dict[str, str], secret: str, max_bytes: int) -> list[dict]:
+def accept_delivery(
+    source: str, raw_body: bytes, headers: dict[str, str], secret: str, max_bytes: int
+) -> list[dict]:
     """Verify a delivery and split it into self-contained records for the ingest queue.
 
     Raises PayloadTooLarge, InvalidSignature (missing or wrong signature), MalformedPayload.
@@ -34,5 +36,7 @@ def accept_delivery(source: str, raw_body: bytes, headers: dict[str, str], secre
     try:
         payload = json.loads(raw_body)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise MalformedPayload(f"body is not JSON: {error.msg if hasattr(error, 'msg') else error}") from error
+        raise MalformedPayload(
+            f"body is not JSON: {error.msg if hasattr(error, 'msg') else error}"
+        ) from error
     return split_delivery(source, payload)

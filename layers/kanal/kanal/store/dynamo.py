@@ -6,13 +6,15 @@ import base64
 import binascii
 import heapq
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from kanal.errors import BadRequest
@@ -31,7 +33,7 @@ from kanal.model import (
     Status,
     Visibility,
 )
-from kanal.store.models import AuthorMap, CustomerItem, InquiryItem, MessageItem
+from kanal.store.models import AuthorMap, CustomerItem, InquiryItem, MessageItem, QueueIndex
 
 UNROUTED = "triage"
 
@@ -63,19 +65,33 @@ def queue_rank(priority: Priority | None, inquiry_id: str, created_at: datetime)
 
 
 def _author_map(author: Author) -> AuthorMap:
-    return AuthorMap(id=author.id, name=author.name, handle=author.handle, followers=author.followers,
-                     verified=author.verified)  # fmt: skip
+    return AuthorMap(
+        id=author.id,
+        name=author.name,
+        handle=author.handle,
+        followers=author.followers,
+        verified=author.verified,
+    )
 
 
 def _author(value: AuthorMap) -> Author:
     followers = value.followers
-    return Author(value.id, value.name, value.handle, int(followers) if followers is not None else None,
-                  bool(value.verified))  # fmt: skip
+    return Author(
+        value.id,
+        value.name,
+        value.handle,
+        int(followers) if followers is not None else None,
+        bool(value.verified),
+    )
 
 
 def _priority_json(priority: Priority) -> dict[str, Any]:
-    return {"score": priority.score, "band": priority.band, "rules_version": priority.rules_version,
-            "reasons": [asdict(reason) for reason in priority.reasons]}  # fmt: skip
+    return {
+        "score": priority.score,
+        "band": priority.band,
+        "rules_version": priority.rules_version,
+        "reasons": [asdict(reason) for reason in priority.reasons],
+    }
 
 
 def _priority(item: InquiryItem) -> Priority | None:
@@ -89,47 +105,82 @@ def _priority(item: InquiryItem) -> Priority | None:
 
 def to_inquiry(item: InquiryItem) -> Inquiry:
     return Inquiry(
-        id=item.id, channel=Channel(item.channel), external_id=item.external_id, author=_author(item.author),
-        text=item.text, visibility=Visibility(item.visibility), thread_id=item.thread_id,
-        account_id=item.account_id, customer_id=item.customer_id, created_at=parse_iso(item.created_at),
-        received_at=parse_iso(item.received_at), status=Status(item.status), language=item.language,
-        priority=_priority(item), team=item.team, assignee=item.assignee,
+        id=item.id,
+        channel=Channel(item.channel),
+        external_id=item.external_id,
+        author=_author(item.author),
+        text=item.text,
+        visibility=Visibility(item.visibility),
+        thread_id=item.thread_id,
+        account_id=item.account_id,
+        customer_id=item.customer_id,
+        created_at=parse_iso(item.created_at),
+        received_at=parse_iso(item.received_at),
+        status=Status(item.status),
+        language=item.language,
+        priority=_priority(item),
+        team=item.team,
+        assignee=item.assignee,
         attachments=tuple(Attachment(**a) for a in item.attachments or []),
-    )  # fmt: skip
+    )
 
 
 def to_message(item: MessageItem) -> Message:
     return Message(
-        inquiry_id=item.inquiry_id, channel=Channel(item.channel), external_id=item.external_id,
-        direction=Direction(item.direction), author=_author(item.author), text=item.text,
-        visibility=Visibility(item.visibility), created_at=parse_iso(item.created_at), edited=item.edited,
-        removed=item.removed, attachments=tuple(Attachment(**a) for a in item.attachments or []),
-    )  # fmt: skip
+        inquiry_id=item.inquiry_id,
+        channel=Channel(item.channel),
+        external_id=item.external_id,
+        direction=Direction(item.direction),
+        author=_author(item.author),
+        text=item.text,
+        visibility=Visibility(item.visibility),
+        created_at=parse_iso(item.created_at),
+        edited=item.edited,
+        removed=item.removed,
+        attachments=tuple(Attachment(**a) for a in item.attachments or []),
+    )
 
 
 def _message_item(message: Message, in_reply_to: str | None = None) -> MessageItem:
     return MessageItem(
-        key=message_key(message.channel, message.external_id), inquiry_id=message.inquiry_id,
-        created_at=iso(message.created_at), channel=str(message.channel), external_id=message.external_id,
-        direction=str(message.direction), author=_author_map(message.author), text=message.text,
-        visibility=str(message.visibility), attachments=[asdict(a) for a in message.attachments],
+        key=message_key(message.channel, message.external_id),
+        inquiry_id=message.inquiry_id,
+        created_at=iso(message.created_at),
+        channel=str(message.channel),
+        external_id=message.external_id,
+        direction=str(message.direction),
+        author=_author_map(message.author),
+        text=message.text,
+        visibility=str(message.visibility),
+        attachments=[asdict(a) for a in message.attachments],
         in_reply_to=in_reply_to,
-    )  # fmt: skip
+    )
 
 
 def _inquiry_item(inquiry: Inquiry, thread_key: str) -> InquiryItem:
     now = iso(datetime.now(UTC))
     return InquiryItem(
-        id=inquiry.id, channel=str(inquiry.channel), external_id=inquiry.external_id,
-        author=_author_map(inquiry.author), text=inquiry.text, visibility=str(inquiry.visibility),
-        thread_id=inquiry.thread_id, thread_key=thread_key, account_id=inquiry.account_id,
-        customer_id=inquiry.customer_id, language=inquiry.language, status=str(inquiry.status),
-        team=inquiry.team, assignee=inquiry.assignee, created_at=iso(inquiry.created_at),
-        received_at=iso(inquiry.received_at), updated_at=now,
+        id=inquiry.id,
+        channel=str(inquiry.channel),
+        external_id=inquiry.external_id,
+        author=_author_map(inquiry.author),
+        text=inquiry.text,
+        visibility=str(inquiry.visibility),
+        thread_id=inquiry.thread_id,
+        thread_key=thread_key,
+        account_id=inquiry.account_id,
+        customer_id=inquiry.customer_id,
+        language=inquiry.language,
+        status=str(inquiry.status),
+        team=inquiry.team,
+        assignee=inquiry.assignee,
+        created_at=iso(inquiry.created_at),
+        received_at=iso(inquiry.received_at),
+        updated_at=now,
         attachments=[asdict(a) for a in inquiry.attachments],
         queue_key=queue_key(inquiry.team, inquiry.status),
         queue_rank=queue_rank(inquiry.priority, inquiry.id, inquiry.created_at),
-    )  # fmt: skip
+    )
 
 
 class DynamoStore:
@@ -150,24 +201,26 @@ class DynamoStore:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise AlreadyStored(message.external_id) from error
             raise
-        InquiryItem(id=message.inquiry_id).update(actions=[InquiryItem.updated_at.set(iso(datetime.now(UTC)))],
-                                                  condition=InquiryItem.id.exists())  # fmt: skip
+        update_inquiry(message.inquiry_id, [])
 
     def edit_message(self, channel: str, external_id: str, text: str) -> bool:
-        return self._update_message(channel, external_id, [MessageItem.text.set(text), MessageItem.edited.set(True)])
+        return self._update_message(
+            channel, external_id, [MessageItem.text.set(text), MessageItem.edited.set(True)]
+        )
 
     def remove_message(self, channel: str, external_id: str) -> bool:
-        return self._update_message(channel, external_id, [MessageItem.removed.set(True), MessageItem.text.set("")])
+        return self._update_message(
+            channel, external_id, [MessageItem.removed.set(True), MessageItem.text.set("")]
+        )
 
-    def _update_message(self, channel: str, external_id: str, actions: list[Any]) -> bool:
+    def _update_message(self, channel: str, external_id: str, actions: list[Action]) -> bool:
         try:
             item = MessageItem.get(message_key(channel, external_id))
         except DoesNotExist:
             return False
         item.update(actions=actions)
-        inquiry = InquiryItem.get(item.inquiry_id)
-        if inquiry.external_id == external_id:  # the inquiry shows its first message's text
-            inquiry.update(actions=[InquiryItem.text.set(item.text)])
+        if item.inquiry_id and InquiryItem.get(item.inquiry_id).external_id == external_id:
+            update_inquiry(item.inquiry_id, [InquiryItem.text.set(item.text)])  # it shows its first message
         return True
 
     def messages_of(self, inquiry_id: str) -> list[Message]:
@@ -187,13 +240,19 @@ class DynamoStore:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
             return str(CustomerItem.get(pk, "IDENT").customer_id)  # a concurrent first contact won
-        CustomerItem(f"CUST#{new_id}", "PROFILE", name=author.name, followers=author.followers,
-                     verified=author.verified, identities=[f"{channel}:{author.id}"],
-                     created_at=iso(datetime.now(UTC))).save()  # fmt: skip
+        CustomerItem(
+            f"CUST#{new_id}",
+            "PROFILE",
+            name=author.name,
+            followers=author.followers,
+            verified=author.verified,
+            identities=[f"{channel}:{author.id}"],
+            created_at=iso(datetime.now(UTC)),
+        ).save()
         return new_id
 
     def update_reach(self, customer_id: str, author: Author) -> None:
-        actions = []
+        actions: list[Action] = []
         if author.followers is not None:
             actions.append(CustomerItem.followers.set(author.followers))
         if author.verified:
@@ -202,7 +261,7 @@ class DynamoStore:
             CustomerItem(f"CUST#{customer_id}", "PROFILE").update(actions=actions)
 
     def update_value(self, customer_id: str, amount: float | None, vip: bool | None) -> None:
-        actions: list[Any] = []
+        actions: list[Action] = []
         if amount is not None:
             actions += [CustomerItem.purchase_count.add(1), CustomerItem.lifetime_value.add(amount)]
         if vip is not None:
@@ -211,8 +270,14 @@ class DynamoStore:
             CustomerItem(f"CUST#{customer_id}", "PROFILE").update(actions=actions)
 
     def add_contact(self, customer_id: str, contact: Contact) -> None:
-        CustomerItem(f"CUST#{customer_id}", f"CONTACT#{iso(contact.at)}#{contact.ref}", channel=contact.channel,
-                     kind=contact.kind, at=iso(contact.at), ref=contact.ref).save()  # fmt: skip
+        CustomerItem(
+            f"CUST#{customer_id}",
+            f"CONTACT#{iso(contact.at)}#{contact.ref}",
+            channel=contact.channel,
+            kind=contact.kind,
+            at=iso(contact.at),
+            ref=contact.ref,
+        ).save()
 
     def contacts(self, customer_id: str, since: datetime | None = None) -> list[Contact]:
         start = f"CONTACT#{iso(since)}" if since else "CONTACT#"
@@ -225,11 +290,14 @@ class DynamoStore:
         except DoesNotExist:
             return CustomerContext(customer_id)
         return CustomerContext(
-            customer_id=customer_id, vip=bool(profile.vip), purchase_count=int(profile.purchase_count or 0),
-            lifetime_value=float(profile.lifetime_value or 0), followers=
-            int(profile.followers) if profile.followers is not None else None,
-            verified=bool(profile.verified), recent_contacts=tuple(self.contacts(customer_id, since)),
-        )  # fmt: skip
+            customer_id=customer_id,
+            vip=bool(profile.vip),
+            purchase_count=int(profile.purchase_count or 0),
+            lifetime_value=float(profile.lifetime_value or 0),
+            followers=int(profile.followers) if profile.followers is not None else None,
+            verified=bool(profile.verified),
+            recent_contacts=tuple(self.contacts(customer_id, since)),
+        )
 
     # ---------------------------------------------------------------- inquiries
     def open_inquiry_of_thread(self, thread_key: str) -> str | None:
@@ -238,17 +306,25 @@ class DynamoStore:
         except DoesNotExist:
             return None
 
-    def create_inquiry(self, inquiry: Inquiry, first: Message, thread_key: str, in_reply_to: str | None) -> None:
+    def create_inquiry(
+        self, inquiry: Inquiry, first: Message, thread_key: str, in_reply_to: str | None
+    ) -> None:
         """Write the inquiry, its first message and the conversation's open-inquiry marker at once.
 
         Raises AlreadyStored when the message is stored already or the conversation has an open inquiry.
         """
         try:
             with TransactWrite(connection=Connection(region=InquiryItem.Meta.region)) as transaction:
-                transaction.save(_inquiry_item(inquiry, thread_key), condition=InquiryItem.id.does_not_exist())
-                transaction.save(_message_item(first, in_reply_to), condition=MessageItem.key.does_not_exist())
-                transaction.save(CustomerItem(f"THREAD#{thread_key}", "OPEN", inquiry_id=inquiry.id),
-                                 condition=CustomerItem.pk.does_not_exist())  # fmt: skip
+                transaction.save(
+                    _inquiry_item(inquiry, thread_key), condition=InquiryItem.id.does_not_exist()
+                )
+                transaction.save(
+                    _message_item(first, in_reply_to), condition=MessageItem.key.does_not_exist()
+                )
+                transaction.save(
+                    CustomerItem(f"THREAD#{thread_key}", "OPEN", inquiry_id=inquiry.id),
+                    condition=CustomerItem.pk.does_not_exist(),
+                )
         except TransactWriteError as error:
             if error.cause_response_code == "TransactionCanceledException":
                 raise AlreadyStored(inquiry.external_id) from error
@@ -261,7 +337,7 @@ class DynamoStore:
             return None
 
     def set_execution(self, inquiry_id: str, execution_arn: str) -> None:
-        InquiryItem(id=inquiry_id).update(actions=[InquiryItem.execution_arn.set(execution_arn)])
+        update_inquiry(inquiry_id, [InquiryItem.execution_arn.set(execution_arn)])
 
     def execution_of(self, inquiry_id: str) -> str | None:
         try:
@@ -270,21 +346,30 @@ class DynamoStore:
             return None
 
     def set_priority(self, inquiry_id: str, priority: Priority) -> None:
-        item = InquiryItem.get(inquiry_id)
-        item.priority = _priority_json(priority)
-        item.sla_due_at = iso(priority.sla_due_at) if priority.sla_due_at else None
-        item.queue_rank = queue_rank(priority, item.id, parse_iso(item.created_at))
-        item.updated_at = iso(datetime.now(UTC))
-        item.save()
+        update_inquiry(
+            inquiry_id,
+            lambda item: [
+                InquiryItem.priority.set(_priority_json(priority)),
+                InquiryItem.sla_due_at.set(iso(priority.sla_due_at))
+                if priority.sla_due_at
+                else InquiryItem.sla_due_at.remove(),
+                InquiryItem.queue_rank.set(queue_rank(priority, item.id, parse_iso(item.created_at))),
+            ],
+        )
 
     def set_task_token(self, inquiry_id: str, token: str | None) -> None:
-        InquiryItem(id=inquiry_id).update(actions=[InquiryItem.task_token.set(token) if token else
-                                                   InquiryItem.task_token.remove()])  # fmt: skip
+        update_inquiry(
+            inquiry_id, [InquiryItem.task_token.set(token) if token else InquiryItem.task_token.remove()]
+        )
 
-    def queue(self, partitions: list[str], limit: int, cursor: str | None) -> tuple[list[Inquiry], str | None]:
+    def queue(
+        self, partitions: list[str], limit: int, cursor: str | None
+    ) -> tuple[list[Inquiry], str | None]:
         """Inquiries of several queue partitions (team#status), most urgent first, in cursor pages."""
         positions = decode_cursor(cursor, partitions)
-        streams = [self._partition(p, positions[p], limit + 1) for p in partitions if positions.get(p) != "end"]
+        streams = [
+            self._partition(p, positions[p], limit + 1) for p in partitions if positions.get(p) != "end"
+        ]
         merged = heapq.merge(*streams, key=lambda item: item.queue_rank)
         page: list[InquiryItem] = []
         for item in merged:
@@ -299,8 +384,25 @@ class DynamoStore:
 
     @staticmethod
     def _partition(partition: str, after: str | None, limit: int) -> Iterable[InquiryItem]:
-        condition = InquiryItem.by_queue.queue_rank > after if after else None
+        condition = cast(Condition, QueueIndex.queue_rank > after) if after else None
         return InquiryItem.by_queue.query(partition, condition, page_size=limit)
+
+
+Actions = list[Action] | Callable[[InquiryItem], list[Action]]
+
+
+def update_inquiry(inquiry_id: str, actions: Actions, attempts: int = 5) -> InquiryItem:
+    """Update an inquiry under its version (optimistic locking), re-reading when another writer won."""
+    for attempt in range(attempts):
+        item = InquiryItem.get(inquiry_id, consistent_read=True)
+        chosen = actions(item) if callable(actions) else actions
+        try:
+            item.update(actions=[*chosen, InquiryItem.updated_at.set(iso(datetime.now(UTC)))])
+            return item
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException" or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def encode_cursor(positions: dict[str, str | None]) -> str:

@@ -41,6 +41,7 @@ class AuthorMap(MapAttribute[str, object]):
 class InquiryItem(Model):
     class Meta:
         table_name = "unbound"
+        region: str | None = None
 
     id = UnicodeAttribute(hash_key=True)
     channel = UnicodeAttribute()
@@ -84,6 +85,7 @@ class MessageItem(Model):
 
     class Meta:
         table_name = "unbound"
+        region: str | None = None
 
     key = UnicodeAttribute(hash_key=True)
     inquiry_id = UnicodeAttribute()
@@ -98,6 +100,7 @@ class MessageItem(Model):
     edited = BooleanAttribute(default=False)
     removed = BooleanAttribute(default=False)
     in_reply_to = UnicodeAttribute(null=True)
+    by_inquiry = InquiryMessagesIndex()
 
 
 class CustomerItem(Model):
@@ -111,6 +114,7 @@ class CustomerItem(Model):
 
     class Meta:
         table_name = "unbound"
+        region: str | None = None
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -139,3 +143,4 @@ def bind(config: Config) -> None:
     ):
         model.Meta.table_name = table
         model.Meta.region = config.region
+        model._connection = None  # the next call connects to the newly bound table

@@ -1,0 +1,490 @@
+"""Meta webhooks (Graph API ``object`` = ``page``, ``instagram``, ``whatsapp_business_account``).
+
+``split`` checks the envelope and cuts a delivery into self-contained records (one per feed change,
+messaging event, Instagram comment or WhatsApp message), dropping what carries no customer message
+(reactions, deliveries, reads, handover notices, WhatsApp statuses). ``normalise`` turns one record
+into an ``InboundMessage``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from kanal.channels._common import (
+    JsonObject,
+    fallback_key,
+    first_time,
+    id_of,
+    obj,
+    optional_list,
+    require_id,
+    require_object,
+    text_of,
+)
+from kanal.errors import MalformedPayload
+from kanal.language import guess
+from kanal.model import Action, Attachment, Author, Channel, InboundMessage, Visibility
+
+SOURCE = "meta"
+
+_VERBS = {"add": Action.CREATE, "edited": Action.EDIT, "remove": Action.REMOVE}
+_FEED_POST_ITEMS = frozenset({"post", "status", "photo", "video"})
+_IG_COMMENT_FIELDS = frozenset({"comments", "live_comments"})
+# Messaging events that some apps receive as ``changes`` (field name → value is one messaging event).
+_MESSAGING_FIELDS = frozenset({"messages", "messaging_postbacks", "message_edits"})
+_WA_IGNORED_TYPES = frozenset({"reaction", "system", "request_welcome"})
+_WA_MEDIA_TYPES = ("image", "video", "document", "audio", "sticker")
+UNKNOWN_AUTHOR = "unknown"
+
+
+# --------------------------------------------------------------------------------------------- split
+
+
+def split(payload: object) -> list[JsonObject]:
+    """Validate a Meta delivery and cut it into records; an object type Kanal ignores gives []."""
+    body = require_object(payload, "meta body")
+    kind = body.get("object")
+    if not isinstance(kind, str) or not kind:
+        raise MalformedPayload("meta body.object must be a non-empty string")
+    entries = body.get("entry")
+    if not isinstance(entries, list):
+        raise MalformedPayload("meta body.entry must be a list")
+    splitter = _SPLITTERS.get(kind)
+    if splitter is None:
+        return []
+    records: list[JsonObject] = []
+    for index, raw in enumerate(entries):
+        where = f"meta entry[{index}]"
+        entry = require_object(raw, where)
+        account = require_id(entry, "id", where)
+        records.extend(splitter(entry, account, where))
+    return records
+
+
+def _record(
+    key: str, kind: str, account: str, entry: JsonObject, payload: JsonObject, **extra: Any
+) -> JsonObject:
+    record: JsonObject = {
+        "source": SOURCE,
+        "key": key,
+        "kind": kind,
+        "account_id": account,
+        "time": entry.get("time"),
+        "payload": payload,
+    }
+    record.update(extra)
+    return record
+
+
+def _key(channel: Channel, external_id: str, action: Action, version: object = None) -> str:
+    """Dedupe key: the platform id, plus the action for edits (one per edit) and removals."""
+    if action is Action.EDIT:
+        return f"{channel}:{external_id}:edit:{version}"
+    if action is Action.REMOVE:
+        return f"{channel}:{external_id}:remove"
+    return f"{channel}:{external_id}"
+
+
+def _changes(entry: JsonObject, where: str) -> Iterator[tuple[str, JsonObject, str]]:
+    for index, raw in enumerate(optional_list(entry, "changes", where)):
+        change_where = f"{where}.changes[{index}]"
+        change = require_object(raw, change_where)
+        field = change.get("field")
+        if not isinstance(field, str):
+            raise MalformedPayload(f"{change_where}.field must be a string")
+        yield field, require_object(change.get("value"), f"{change_where}.value"), change_where
+
+
+def _messaging_events(entry: JsonObject, where: str) -> Iterator[tuple[JsonObject, bool]]:
+    """Every messaging event of an entry with whether it came as ``standby`` (another app owns the thread)."""
+    for list_name in ("messaging", "standby"):
+        for index, raw in enumerate(optional_list(entry, list_name, where)):
+            yield require_object(raw, f"{where}.{list_name}[{index}]"), list_name == "standby"
+    for field, value, _ in _changes(entry, where):
+        if field in _MESSAGING_FIELDS and "sender" in value:
+            yield value, False
+
+
+def _split_messaging(entry: JsonObject, account: str, where: str, channel: Channel) -> list[JsonObject]:
+    records = []
+    for event, standby in _messaging_events(entry, where):
+        identity = _event_identity(event)
+        if identity is not None:
+            external_id, action, version = identity
+            key = _key(channel, external_id, action, version)
+            records.append(_record(key, f"{channel}.messaging", account, entry, event, standby=standby))
+    return records
+
+
+def _split_page(entry: JsonObject, account: str, where: str) -> list[JsonObject]:
+    records = []
+    for field, value, _ in _changes(entry, where):
+        if field != "feed":
+            continue
+        identity = _feed_identity(value)
+        if identity is not None:
+            external_id, action = identity
+            version = value.get("created_time", entry.get("time"))
+            records.append(
+                _record(
+                    _key(Channel.FACEBOOK, external_id, action, version),
+                    "facebook.feed",
+                    account,
+                    entry,
+                    value,
+                )
+            )
+    return records + _split_messaging(entry, account, where, Channel.MESSENGER)
+
+
+def _split_instagram(entry: JsonObject, account: str, where: str) -> list[JsonObject]:
+    records = []
+    for field, value, _ in _changes(entry, where):
+        if field in _IG_COMMENT_FIELDS:
+            external_id = id_of(value.get("id")) or fallback_key("comment", value)
+            records.append(_record(f"instagram:{external_id}", "instagram.comments", account, entry, value))
+        elif field == "mentions":
+            external_id = _mention_id(value)
+            records.append(_record(f"instagram:{external_id}", "instagram.mentions", account, entry, value))
+    return records + _split_messaging(entry, account, where, Channel.INSTAGRAM)
+
+
+def _split_whatsapp(entry: JsonObject, account: str, where: str) -> list[JsonObject]:
+    records = []
+    for field, value, change_where in _changes(entry, where):
+        if field != "messages":
+            continue
+        messages = optional_list(value, "messages", f"{change_where}.value")
+        if not messages:
+            continue  # statuses or errors only
+        metadata = obj(value, "metadata")
+        phone_number_id = require_id(metadata, "phone_number_id", f"{change_where}.value.metadata")
+        contacts = optional_list(value, "contacts", f"{change_where}.value")
+        for index, raw in enumerate(messages):
+            message = require_object(raw, f"{change_where}.value.messages[{index}]")
+            if message.get("type") in _WA_IGNORED_TYPES:
+                continue
+            external_id = id_of(message.get("id")) or fallback_key("wamid", message)
+            extra = {"contact": _contact_for(contacts, message), "metadata": metadata, "waba_id": account}
+            records.append(
+                _record(
+                    f"whatsapp:{external_id}", "whatsapp.message", phone_number_id, entry, message, **extra
+                )
+            )
+    return records
+
+
+def _contact_for(contacts: list[Any], message: JsonObject) -> JsonObject:
+    sender = id_of(message.get("from"))
+    candidates = [contact for contact in contacts if isinstance(contact, dict)]
+    for contact in candidates:
+        if id_of(contact.get("wa_id")) == sender:
+            return contact
+    return candidates[0] if len(candidates) == 1 else {}
+
+
+_SPLITTERS: dict[str, Callable[[JsonObject, str, str], list[JsonObject]]] = {
+    "page": _split_page,
+    "instagram": _split_instagram,
+    "whatsapp_business_account": _split_whatsapp,
+}
+
+
+# ------------------------------------------------------------------------------------------ identity
+
+
+def _feed_identity(value: JsonObject) -> tuple[str, Action] | None:
+    """(external id, action) of a feed change Kanal keeps: comments and visitor posts; else None."""
+    action = _VERBS.get(text_of(value.get("verb")))
+    item = value.get("item")
+    if action is None:
+        return None
+    if item == "comment":
+        return id_of(value.get("comment_id")) or fallback_key("comment", value), action
+    if item in _FEED_POST_ITEMS:
+        return id_of(value.get("post_id")) or fallback_key("post", value), action
+    return None
+
+
+def _event_identity(event: JsonObject) -> tuple[str, Action, object] | None:
+    """(external id, action, edit version) of a messaging event that carries a message; else None."""
+    if isinstance(event.get("message"), dict):
+        message = event["message"]
+        external_id = id_of(message.get("mid")) or fallback_key("mid", event)
+        return external_id, Action.REMOVE if message.get("is_deleted") else Action.CREATE, None
+    if isinstance(event.get("message_edit"), dict):
+        edit = event["message_edit"]
+        external_id = id_of(edit.get("mid")) or fallback_key("mid", event)
+        return external_id, Action.EDIT, edit.get("num_edit", event.get("timestamp"))
+    if isinstance(event.get("postback"), dict):
+        external_id = id_of(event["postback"].get("mid")) or fallback_key("postback", event)
+        return external_id, Action.CREATE, None
+    return None
+
+
+def _mention_id(value: JsonObject) -> str:
+    return id_of(value.get("comment_id")) or id_of(value.get("media_id")) or fallback_key("mention", value)
+
+
+# ------------------------------------------------------------------------------------------ normalise
+
+
+@dataclass(frozen=True)
+class _Context:
+    account: str
+    entry_time: object
+    received_at: datetime
+    standby: bool = False
+
+    def created_at(self, *candidates: object) -> datetime:
+        return first_time(*candidates, self.entry_time) or self.received_at
+
+
+def normalise(record: JsonObject, received_at: datetime) -> list[InboundMessage]:
+    """One record from ``split`` as InboundMessage(s); [] when it carries no customer message."""
+    kind = record.get("kind")
+    normaliser = _NORMALISERS.get(kind) if isinstance(kind, str) else None
+    if normaliser is None:
+        raise MalformedPayload(f"meta record kind {kind!r} is not known")
+    payload = require_object(record.get("payload"), "meta record.payload")
+    account = require_id(record, "account_id", "meta record")
+    context = _Context(account, record.get("time"), received_at, bool(record.get("standby")))
+    return normaliser(context, payload, record)
+
+
+def _message(context: _Context, **fields: Any) -> InboundMessage:
+    text = fields.pop("text", "")
+    return InboundMessage(
+        account_id=context.account,
+        received_at=context.received_at,
+        text=text,
+        language=guess(text),
+        **fields,
+    )
+
+
+def _feed(context: _Context, value: JsonObject, record: JsonObject) -> list[InboundMessage]:
+    identity = _feed_identity(value)
+    if identity is None:
+        return []
+    external_id, action = identity
+    author = _feed_author(value)
+    if value.get("item") == "comment":
+        post_id = id_of(value.get("post_id"))
+        parent_id = id_of(value.get("parent_id"))
+        thread_id = external_id if parent_id in (None, post_id) else parent_id
+    else:
+        parent_id, thread_id = None, external_id
+    return [
+        _message(
+            context,
+            channel=Channel.FACEBOOK,
+            external_id=external_id,
+            author=author,
+            text=text_of(value.get("message")),
+            visibility=Visibility.PUBLIC,
+            thread_id=thread_id,
+            parent_id=parent_id,
+            in_reply_to=parent_id,
+            created_at=context.created_at(value.get("created_time")),
+            action=action,
+            own=author.id == context.account,
+            attachments=_feed_attachments(value),
+        )
+    ]
+
+
+def _feed_author(value: JsonObject) -> Author:
+    sender = obj(value, "from")
+    author_id = id_of(sender.get("id")) or id_of(value.get("sender_id")) or UNKNOWN_AUTHOR
+    name = text_of(sender.get("name")) or text_of(value.get("sender_name")) or None
+    return Author(id=author_id, name=name)
+
+
+def _feed_attachments(value: JsonObject) -> tuple[Attachment, ...]:
+    found = []
+    for field, kind in (("photo", "image"), ("video", "video")):
+        url = text_of(value.get(field))
+        if url:
+            found.append(Attachment(type=kind, url=url))
+    for url in value.get("photos") or []:
+        if isinstance(url, str):
+            found.append(Attachment(type="image", url=url))
+    if not found and value.get("item") == "photo" and text_of(value.get("link")):
+        found.append(Attachment(type="image", url=value["link"]))
+    return tuple(found)
+
+
+def _party(event: JsonObject, name: str) -> str:
+    party = obj(event, name)
+    party_id = id_of(party.get("id")) or id_of(party.get("user_ref"))
+    if party_id is None:
+        raise MalformedPayload(f"meta messaging event {name}.id is missing")
+    return party_id
+
+
+def _messaging(channel: Channel) -> Callable[[_Context, JsonObject, JsonObject], list[InboundMessage]]:
+    def normalise_event(context: _Context, event: JsonObject, record: JsonObject) -> list[InboundMessage]:
+        identity = _event_identity(event)
+        if identity is None:
+            return []  # deliveries, reads, reactions, referrals, handover notices
+        external_id, action, _ = identity
+        sender = _party(event, "sender")
+        own = sender == context.account or bool(obj(event, "message").get("is_echo"))
+        customer = _party(event, "recipient") if own else sender
+        text, attachments, in_reply_to = _event_content(event)
+        return [
+            _message(
+                context,
+                channel=channel,
+                external_id=external_id,
+                author=Author(id=sender),
+                text=text,
+                visibility=Visibility.PRIVATE,
+                thread_id=f"{context.account}:{customer}",
+                in_reply_to=in_reply_to,
+                created_at=context.created_at(event.get("timestamp")),
+                action=action,
+                own=own,
+                attachments=attachments,
+            )
+        ]
+
+    return normalise_event
+
+
+def _event_content(event: JsonObject) -> tuple[str, tuple[Attachment, ...], str | None]:
+    """(text, attachments, id of the message replied to) of a message, edit or postback event."""
+    if isinstance(event.get("message_edit"), dict):
+        return text_of(event["message_edit"].get("text")), (), None
+    if isinstance(event.get("postback"), dict):
+        postback = event["postback"]
+        return text_of(postback.get("title")) or text_of(postback.get("payload")), (), None
+    message = obj(event, "message")
+    attachments = tuple(
+        Attachment(
+            type=text_of(item.get("type")) or "file", url=text_of(obj(item, "payload").get("url")) or None
+        )
+        for item in message.get("attachments") or []
+        if isinstance(item, dict)
+    )
+    return text_of(message.get("text")), attachments, id_of(obj(message, "reply_to").get("mid"))
+
+
+def _instagram_comment(context: _Context, value: JsonObject, record: JsonObject) -> list[InboundMessage]:
+    external_id = id_of(value.get("id")) or fallback_key("comment", value)
+    sender = obj(value, "from")
+    author = Author(
+        id=id_of(sender.get("id")) or UNKNOWN_AUTHOR, handle=text_of(sender.get("username")) or None
+    )
+    reply_to = id_of(value.get("parent_id"))
+    parent_id = reply_to or id_of(obj(value, "media").get("id"))
+    return [
+        _message(
+            context,
+            channel=Channel.INSTAGRAM,
+            external_id=external_id,
+            author=author,
+            text=text_of(value.get("text")),
+            visibility=Visibility.PUBLIC,
+            thread_id=reply_to or external_id,
+            parent_id=parent_id,
+            in_reply_to=parent_id,
+            created_at=context.created_at(value.get("timestamp")),
+            own=author.id == context.account,
+        )
+    ]
+
+
+def _instagram_mention(context: _Context, value: JsonObject, record: JsonObject) -> list[InboundMessage]:
+    """An @mention: Meta sends only ``media_id`` and ``comment_id``; ingest fetches text and author.
+
+    Until then the author is a placeholder unique to the mention, so unrelated people never merge.
+    """
+    external_id = _mention_id(value)
+    sender = obj(value, "from")
+    author_id = id_of(sender.get("id")) or f"unresolved:{external_id}"
+    media_id = id_of(value.get("media_id"))
+    return [
+        _message(
+            context,
+            channel=Channel.INSTAGRAM,
+            external_id=external_id,
+            author=Author(id=author_id, handle=text_of(sender.get("username")) or None),
+            text=text_of(value.get("text")),
+            visibility=Visibility.PUBLIC,
+            thread_id=external_id,
+            parent_id=media_id if media_id != external_id else None,
+            created_at=context.created_at(value.get("timestamp")),
+            own=author_id == context.account,
+        )
+    ]
+
+
+def _whatsapp(context: _Context, message: JsonObject, record: JsonObject) -> list[InboundMessage]:
+    if message.get("type") in _WA_IGNORED_TYPES:
+        return []
+    external_id = id_of(message.get("id")) or fallback_key("wamid", message)
+    contact = obj(record, "contact")
+    wa_id = id_of(contact.get("wa_id")) or require_id(message, "from", "whatsapp message")
+    name = text_of(obj(contact, "profile").get("name")) or None
+    text, attachments = _whatsapp_content(message)
+    return [
+        _message(
+            context,
+            channel=Channel.WHATSAPP,
+            external_id=external_id,
+            author=Author(id=wa_id, name=name, handle=wa_id),
+            text=text,
+            visibility=Visibility.PRIVATE,
+            thread_id=f"{context.account}:{wa_id}",
+            in_reply_to=id_of(obj(message, "context").get("id")),
+            created_at=context.created_at(message.get("timestamp")),
+            attachments=attachments,
+        )
+    ]
+
+
+def _whatsapp_content(message: JsonObject) -> tuple[str, tuple[Attachment, ...]]:
+    kind = text_of(message.get("type"))
+    if kind in _WA_MEDIA_TYPES:
+        media = obj(message, kind)
+        return text_of(media.get("caption")), (Attachment(type=kind, url=text_of(media.get("url")) or None),)
+    extract = _WA_TEXT.get(kind)
+    return (extract(message) if extract else ""), ()
+
+
+def _interactive_text(message: JsonObject) -> str:
+    interactive = obj(message, "interactive")
+    for reply in ("button_reply", "list_reply"):
+        title = text_of(obj(interactive, reply).get("title"))
+        if title:
+            return title
+    return text_of(obj(interactive, "nfm_reply").get("body"))
+
+
+def _location_text(message: JsonObject) -> str:
+    location = obj(message, "location")
+    parts = [text_of(location.get("name")), text_of(location.get("address"))]
+    return ", ".join(part for part in parts if part)
+
+
+_WA_TEXT: dict[str, Callable[[JsonObject], str]] = {
+    "text": lambda message: text_of(obj(message, "text").get("body")),
+    "button": lambda message: text_of(obj(message, "button").get("text")),
+    "interactive": _interactive_text,
+    "location": _location_text,
+    "order": lambda message: text_of(obj(message, "order").get("text")),
+}
+
+_NORMALISERS: dict[str, Callable[[_Context, JsonObject, JsonObject], list[InboundMessage]]] = {
+    "facebook.feed": _feed,
+    "messenger.messaging": _messaging(Channel.MESSENGER),
+    "instagram.messaging": _messaging(Channel.INSTAGRAM),
+    "instagram.comments": _instagram_comment,
+    "instagram.mentions": _instagram_mention,
+    "whatsapp.message": _whatsapp,
+}

@@ -1,0 +1,60 @@
+"""Shared fixtures: the embedded stack (one per test session) and an HTTP client for it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+EVENTS = Path(__file__).parent / "events"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def load_event(relative: str) -> Any:
+    return json.loads((EVENTS / relative).read_text(encoding="utf-8"))
+
+
+def eventually(check: Callable[[], Any], timeout: float = 15, interval: float = 0.1) -> Any:
+    """Poll until ``check`` returns something truthy; fail with its last value otherwise."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+@pytest.fixture(scope="session")
+def local() -> Iterator[Any]:
+    """The whole local stack, in-process, serving HTTP on a free port."""
+    from kanal_local.server import LocalServer
+    from kanal_local.stack import LocalStack
+
+    server = LocalServer(stack=LocalStack(aws_port=free_port()), port=0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def admin_headers() -> dict[str, str]:
+    from kanal_local.auth import mint
+
+    return {"Authorization": f"Bearer {mint('admin')}"}
+
+
+@pytest.fixture
+def http() -> requests.Session:
+    return requests.Session()
