@@ -43,7 +43,11 @@ def local() -> Iterator[Any]:
     from kanal_local.server import LocalServer
     from kanal_local.stack import LocalStack
 
-    server = LocalServer(stack=LocalStack(aws_port=free_port()), port=0).start()
+    # Quick retries: a record that keeps failing reaches the dead-letter queue in seconds.
+    stack = LocalStack(
+        aws_port=free_port(), parameters={"IngestVisibilityTimeout": "2", "IngestMaxReceiveCount": "2"}
+    )
+    server = LocalServer(stack=stack, port=0).start()
     yield server
     server.stop()
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import logging
 import os
 import threading
+import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -68,7 +72,9 @@ class LocalServer:
         self.gateway = Gateway(self.stack.dispatcher, self.routes(), "local", bearer_claims)
         self.gateway.add_local("GET", "/healthz", self._healthz)
         self.gateway.add_local("GET", "/local/notifications", self._notifications)
+        self.gateway.add_local("POST", "/local/email", self._receive_email)
         self._server = make_server(self.host, self.port, self.gateway, threaded=True)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
         self._thread.start()
@@ -132,6 +138,13 @@ class LocalServer:
     def _notifications(self, request: Request) -> Response:
         return _json(200, {"items": self.drain_notifications()})
 
+    def _receive_email(self, request: Request) -> Response:
+        """What SES receiving does with a message: store it in S3, then notify the topic."""
+        raw = request.get_data()
+        if not raw or len(raw) > 10 * 1024 * 1024:
+            return _json(400 if not raw else 413, {"error": "send one raw RFC 822 message (at most 10 MiB)"})
+        return _json(200, receive_email(self.stack, raw, request.args.get("to", "service@kanal.local")))
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
@@ -161,6 +174,46 @@ class LocalServer:
 
     def _webhook_paths(self) -> list[tuple[str, str]]:
         return sorted({(r.path, r.method) for r in self.routes() if r.path.startswith("/webhooks")})
+
+
+def receive_email(stack: LocalStack, raw: bytes, recipient: str) -> dict[str, str]:
+    message_id = uuid.uuid4().hex
+    bucket, topic = stack.outputs["InboundMailBucketName"], stack.outputs["InboundMailTopicArn"]
+    key = f"inbound/{message_id}"
+    stack.client("s3").put_object(Bucket=bucket, Key=key, Body=raw)
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    notification = {
+        "notificationType": "Received",
+        "mail": {
+            "timestamp": now,
+            "source": str(parsed.get("From", "")),
+            "messageId": message_id,
+            "destination": [recipient],
+            "headersTruncated": False,
+            "commonHeaders": {
+                "subject": str(parsed.get("Subject", "")),
+                "messageId": str(parsed.get("Message-ID", "")),
+            },
+        },
+        "receipt": {
+            "timestamp": now,
+            "recipients": [recipient],
+            "spamVerdict": {"status": "PASS"},
+            "virusVerdict": {"status": "PASS"},
+            "action": {
+                "type": "S3",
+                "topicArn": topic,
+                "bucketName": bucket,
+                "objectKeyPrefix": "inbound/",
+                "objectKey": key,
+            },
+        },
+    }
+    stack.client("sns").publish(
+        TopicArn=topic, Message=json.dumps(notification), Subject="Amazon SES Email Receipt Notification"
+    )
+    return {"message_id": message_id, "object_key": key}
 
 
 def _maybe_json(text: Any) -> Any:

@@ -162,6 +162,11 @@ class LocalStack:
             if resource["Type"] in ("AWS::Lambda::Function", "AWS::Lambda::LayerVersion"):
                 s3.put_object(Bucket=LOCAL_CODE_BUCKET, Key=f"{logical_id}.zip", Body=_empty_zip())
         moto_glue.inline_definition_substitutions(cfn)
+        removed_subscriptions = {
+            logical_id: resource["Properties"]
+            for logical_id, resource in cfn["Resources"].items()
+            if resource["Type"] == "AWS::SNS::Subscription"
+        }
         self.unsupported = _strip_unsupported(cfn)
         cloudformation = self.client("cloudformation")
         parameters = {**LOCAL_PARAMETERS, **self.parameters}
@@ -186,6 +191,7 @@ class LocalStack:
                 self.resources[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
         moto_glue.mirror_state_machines(iam.ACCOUNT, REGION)
         self._register_functions()
+        self._subscribe(removed_subscriptions)
         if self.poll:
             self.start_pollers()
 
@@ -214,6 +220,27 @@ class LocalStack:
                 )
             )
         self._set_environ(self.environment)
+
+    def _resolve(self, value: Any) -> str:
+        """A Ref or GetAtt of a deployed resource (what a stripped resource pointed at)."""
+        if isinstance(value, dict) and "Ref" in value:
+            return self.resources[value["Ref"]]
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            if attribute == "Arn" and logical_id in self.dispatcher.by_logical_id:
+                return self.dispatcher.by_logical_id[logical_id].arn
+            raise RuntimeError(f"cannot resolve {logical_id}.{attribute} locally")
+        return str(value)
+
+    def _subscribe(self, subscriptions: dict[str, dict[str, Any]]) -> None:
+        """Create the template's SNS subscriptions through the SNS API (moto's CloudFormation lacks them)."""
+        sns = self.client("sns")
+        for properties in subscriptions.values():
+            sns.subscribe(
+                TopicArn=self._resolve(properties["TopicArn"]),
+                Protocol=properties["Protocol"],
+                Endpoint=self._resolve(properties["Endpoint"]),
+            )
 
     def start_pollers(self) -> None:
         for mapping in moto_glue.detach_sqs_mappings(iam.ACCOUNT, REGION):

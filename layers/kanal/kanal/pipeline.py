@@ -17,6 +17,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 from kanal.channels import normalise_record
+from kanal.channels.email import parse_email
+from kanal.email_intake import SOURCE as EMAIL, S3MailStore
 from kanal.config import load
 from kanal.intake import Intake
 from kanal.model import ContactEvent, InboundMessage
@@ -35,6 +37,11 @@ message_idempotency = IdempotencyConfig(
     event_key_jmespath="[channel, external_id, action, text]", expires_after_seconds=7 * 24 * 3600
 )
 contact_idempotency = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=7 * 24 * 3600)
+
+
+@cache
+def mail_store() -> S3MailStore:
+    return S3MailStore(boto3.client("s3"))
 
 
 @cache
@@ -73,6 +80,10 @@ def ingest_contact(event: ContactEvent) -> dict[str, Any]:
 def ingest_body(body: str) -> None:
     """One queued record: normalise it and take in every message or contact event it carries."""
     record, received_at = open_envelope(body)
+    if record.get("source") == EMAIL:
+        raw = mail_store().raw(record["bucket"], record["object_key"])
+        ingest_message(message=parse_email(raw, received_at, record.get("mailbox")))
+        return
     for item in normalise_record(record, received_at):
         if isinstance(item, ContactEvent):
             ingest_contact(event=item)
