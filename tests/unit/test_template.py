@@ -1,0 +1,72 @@
+"""template.yaml stays the single source of truth: routes, handlers, state machine error names."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import kanal.errors
+from kanal_local.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = load_template()
+RESOURCES = TEMPLATE["Resources"]
+
+
+def _functions():
+    return {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def test_every_chalice_route_has_exactly_one_api_event_in_the_template(monkeypatch):
+    for name in ("KANAL_INQUIRIES_TABLE", "KANAL_MESSAGES_TABLE", "KANAL_CUSTOMERS_TABLE"):
+        monkeypatch.setenv(name, "unit")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+    monkeypatch.syspath_prepend(str(ROOT))
+    sys.modules.pop("app", None)
+    app = importlib.import_module("app").app
+    routes = {(method, path) for path, entries in app.routes.items() for method in entries}
+    events = {
+        (e["Properties"]["Method"].upper(), e["Properties"]["Path"])
+        for e in RESOURCES["ApiFunction"]["Properties"]["Events"].values()
+        if e["Type"] == "Api"
+    }
+    assert routes == events
+
+
+def test_every_function_handler_exists_where_its_code_uri_says():
+    for logical_id, function in _functions().items():
+        props = function["Properties"]
+        module, attribute = props["Handler"].rsplit(".", 1)
+        source = ROOT / props["CodeUri"] / f"{module}.py"
+        assert source.is_file(), f"{logical_id}: {source} is missing"
+        assert f"{attribute} =" in source.read_text() or f"def {attribute}(" in source.read_text(), logical_id
+
+
+def test_every_error_the_state_machines_retry_or_catch_is_raised_by_name_in_the_code():
+    for path in (ROOT / "infra/statemachines").glob("*.asl.json"):
+        definition = json.loads(path.read_text())
+        names = {
+            name
+            for state in definition["States"].values()
+            for clause in state.get("Retry", []) + state.get("Catch", [])
+            for name in clause["ErrorEquals"]
+        }
+        own = {n for n in names if not n.startswith(("States.", "Lambda."))}
+        assert all(hasattr(kanal.errors, n) for n in own), own - set(dir(kanal.errors))
+
+
+def test_state_machines_are_referenced_by_definition_uri_not_inlined():
+    machines = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::StateMachine"}
+    assert machines
+    for machine in machines.values():
+        assert (ROOT / machine["Properties"]["DefinitionUri"]).is_file()
+        assert "Definition" not in machine["Properties"]
+
+
+def test_every_function_runs_on_arm64_with_the_domain_and_dependency_layers():
+    globals_ = TEMPLATE["Globals"]["Function"]
+    assert globals_["Architectures"] == ["arm64"]
+    assert globals_["Runtime"].startswith("python3.")
+    assert {"Ref": "DomainLayer"} in globals_["Layers"] and {"Ref": "DependenciesLayer"} in globals_["Layers"]
