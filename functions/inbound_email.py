@@ -7,7 +7,7 @@ from kanal.observability import logger, metrics, tracer
 from kanal.webhook_app import queue
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @event_source(data_class=SNSEvent)

@@ -2,6 +2,7 @@
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 from kanal.observability import logger, metrics, tracer
 from kanal.pipeline import ingest_body, register_context
 
@@ -12,7 +13,7 @@ def record_handler(record: SQSRecord) -> None:
     ingest_body(record.body)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: object) -> dict:

@@ -4,6 +4,7 @@ from functools import cache
 from typing import Any
 
 import boto3
+
 from kanal.config import load
 from kanal.notify import SnsNotifier
 from kanal.observability import logger, metrics, tracer
@@ -19,11 +20,11 @@ bind(config)
 @cache
 def routing() -> Routing:
     return Routing(
-        DynamoStore(), current_rules(), SnsNotifier(boto3.client("sns"), config.notifications_topic_arn)
+        DynamoStore(), current_rules, SnsNotifier(boto3.client("sns"), config.notifications_topic_arn)
     )
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: object) -> dict[str, Any]:

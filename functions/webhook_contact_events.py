@@ -1,6 +1,7 @@
 """Contact events from a hotline, CRM or shop ("customer X called / e-mailed / ordered")."""
 
 from aws_lambda_powertools.logging import correlation_paths
+
 from kanal.observability import logger, metrics, tracer
 from kanal.secrets import CONTACT_EVENTS_SECRET, secret
 from kanal.webhook_app import enqueue_delivery, resolver
@@ -13,7 +14,7 @@ def delivery() -> dict[str, int]:
     return enqueue_delivery(app, "contact-events", secret(CONTACT_EVENTS_SECRET))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: object) -> dict:

@@ -2,6 +2,7 @@
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
+
 from kanal.channels.signatures import meta_handshake
 from kanal.observability import logger, metrics, tracer
 from kanal.secrets import META_APP_SECRET, META_VERIFY_TOKEN, secret
@@ -21,7 +22,7 @@ def delivery() -> dict[str, int]:
     return enqueue_delivery(app, "meta", secret(META_APP_SECRET))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: object) -> dict:

@@ -1,6 +1,7 @@
 """X Account Activity webhooks: the CRC check and deliveries."""
 
 from aws_lambda_powertools.logging import correlation_paths
+
 from kanal.channels.signatures import x_crc_response
 from kanal.errors import MalformedPayload
 from kanal.observability import logger, metrics, tracer
@@ -23,7 +24,7 @@ def delivery() -> dict[str, int]:
     return enqueue_delivery(app, "x", secret(X_CONSUMER_SECRET))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: object) -> dict:

@@ -45,7 +45,8 @@ def local() -> Iterator[Any]:
 
     # Quick retries: a record that keeps failing reaches the dead-letter queue in seconds.
     stack = LocalStack(
-        aws_port=free_port(), parameters={"IngestVisibilityTimeout": "2", "IngestMaxReceiveCount": "2"}
+        aws_port=free_port(),
+        parameters={"IngestVisibilityTimeout": "2", "IngestMaxReceiveCount": "2", "RulesCacheSeconds": "0"},
     )
     server = LocalServer(stack=stack, port=0).start()
     yield server

@@ -1,4 +1,4 @@
-"""The places where the local stack reaches into the emulator: each fails here, loudly, if an upgrade moves it."""
+"""Where the local stack reaches into the emulator: each fails here, loudly, if an upgrade moves it."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+
 from kanal.channels.email import html_to_text, locate_ses_object, parse_email
 from kanal.errors import MalformedPayload
 from kanal.model import Action, Channel, Visibility

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+
 from kanal.channels import SOURCES, load_schema, message_to_dict, normalise_record, split_delivery
 from kanal.channels._common import first_time, to_utc
 from kanal.channels.email import parse_email

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from kanal.channels.signatures import (
     meta_handshake,
     verify_contact_events_signature,
@@ -13,7 +14,6 @@ from kanal.channels.signatures import (
     x_crc_response,
 )
 from kanal.errors import Forbidden, InvalidSignature, MalformedPayload
-
 from tests.signing import sign_contact_events, sign_meta, sign_x, x_crc_token
 
 ROOT = Path(__file__).resolve().parents[2]

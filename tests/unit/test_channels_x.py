@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kanal.channels import normalise_record, split_delivery
 from kanal.errors import MalformedPayload
 from kanal.model import Action, Channel, InboundMessage, Visibility

@@ -68,6 +68,7 @@ class LocalServer:
     def start(self) -> LocalServer:
         self.stack.start()
         self._seed_secrets()
+        self._seed_rules()
         self._capture_notifications()
         self.gateway = Gateway(self.stack.dispatcher, self.routes(), "local", bearer_claims)
         self.gateway.add_local("GET", "/healthz", self._healthz)
@@ -94,6 +95,19 @@ class LocalServer:
         prefix = self.stack.environment.get("KANAL_SECRETS_PREFIX", "kanal")
         for name in LOCAL_SECRETS:
             secrets.create_secret(Name=f"{prefix}/{name}", SecretString=local_secret(name))
+
+    def _seed_rules(self) -> None:
+        """Store the shipped default rules, as an admin's first PUT /api/rules would."""
+        from kanal.priority import default_rules
+        from kanal.rules_config import serialise
+
+        self.stack.client("ssm").put_parameter(
+            Name=self.stack.environment["KANAL_RULES_PARAMETER"],
+            Value=serialise(default_rules().document),
+            Type="String",
+            Tier="Advanced",
+            Overwrite=True,
+        )
 
     def _capture_notifications(self) -> None:
         topic = self.stack.outputs.get("NotificationsTopicArn")

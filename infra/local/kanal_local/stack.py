@@ -32,12 +32,12 @@ REGION = "eu-central-1"
 STACK_NAME = "kanal-local"
 
 # Parameters the local stack passes to the template: fast retries so a failing record reaches the
-# dead-letter queue in seconds, and the built-in sentiment scorer (Comprehend is not emulated).
+# dead-letter queue in seconds, and a rules change that applies within seconds.
 LOCAL_PARAMETERS = {
     "Stage": "local",
     "IngestVisibilityTimeout": "10",
     "IngestMaxReceiveCount": "3",
-    "SentimentProvider": "local",
+    "RulesCacheSeconds": "5",
 }
 
 LOCAL_ENVIRONMENT = {
@@ -200,7 +200,8 @@ class LocalStack:
         lam, iam_client = self.client("lambda"), self.client("iam")
         for logical_id, source in self.prepared.functions.items():
             config = lam.get_function_configuration(FunctionName=self.resources[logical_id])
-            for key, value in config.get("Environment", {}).get("Variables", {}).items():
+            for key, raw in config.get("Environment", {}).get("Variables", {}).items():
+                value = str(raw)
                 if self.environment.get(key, value) != value:
                     raise RuntimeError(
                         f"{logical_id} sets {key} differently from another function; the local stack runs "

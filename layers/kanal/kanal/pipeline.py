@@ -18,8 +18,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from kanal.channels import normalise_record
 from kanal.channels.email import parse_email
-from kanal.email_intake import SOURCE as EMAIL, S3MailStore
 from kanal.config import load
+from kanal.email_intake import SOURCE as EMAIL
+from kanal.email_intake import S3MailStore
 from kanal.intake import Intake
 from kanal.model import ContactEvent, InboundMessage
 from kanal.observability import logger, metrics

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -42,9 +43,11 @@ def seconds_until(due: datetime | None, now: datetime, minimum: int = 1) -> int:
 
 
 class Routing:
-    def __init__(self, store: DynamoStore, rules: Rules, notifier: Notifier, context_hours: int = 72) -> None:
+    def __init__(
+        self, store: DynamoStore, rules: Callable[[], Rules], notifier: Notifier, context_hours: int = 72
+    ) -> None:
         self.store = store
-        self.rules = rules
+        self.rules = rules  # read on every scoring: an admin's change applies to the next inquiry
         self.notifier = notifier
         self.context_hours = context_hours
 
@@ -58,7 +61,7 @@ class Routing:
         now = now or datetime.now(UTC)
         inquiry = self._inquiry(inquiry_id)
         context = self.store.customer_context(inquiry.customer_id, now - timedelta(hours=self.context_hours))
-        priority: Priority = score_inquiry(inquiry, context, self.rules, now=now)
+        priority: Priority = score_inquiry(inquiry, context, self.rules(), now=now)
         self.store.set_priority(inquiry_id, priority)
         return Wait(priority.band, seconds_until(priority.sla_due_at, now))
 

@@ -72,7 +72,10 @@ def to_utc(value: object) -> datetime | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return _from_epoch(float(value))
+        try:
+            return _from_epoch(float(value))
+        except OverflowError:  # an integer too large for a float
+            return None
     if isinstance(value, str) and value:
         return _from_string(value.strip())
     return None

@@ -37,7 +37,6 @@ _IG_COMMENT_FIELDS = frozenset({"comments", "live_comments"})
 _MESSAGING_FIELDS = frozenset({"messages", "messaging_postbacks", "message_edits"})
 _WA_IGNORED_TYPES = frozenset({"reaction", "system", "request_welcome"})
 _WA_MEDIA_TYPES = ("image", "video", "document", "audio", "sticker")
-UNKNOWN_AUTHOR = "unknown"
 
 
 # --------------------------------------------------------------------------------------------- split
@@ -113,6 +112,8 @@ def _split_messaging(entry: JsonObject, account: str, where: str, channel: Chann
     for event, standby in _messaging_events(entry, where):
         identity = _event_identity(event)
         if identity is not None:
+            _party(event, "sender")  # ingest needs both parties; refuse here, not in the dead-letter queue
+            _party(event, "recipient")
             external_id, action, version = identity
             key = _key(channel, external_id, action, version)
             records.append(_record(key, f"{channel}.messaging", account, entry, event, standby=standby))
@@ -121,9 +122,11 @@ def _split_messaging(entry: JsonObject, account: str, where: str, channel: Chann
 
 def _split_page(entry: JsonObject, account: str, where: str) -> list[JsonObject]:
     records = []
-    for field, value, _ in _changes(entry, where):
+    for field, value, change_where in _changes(entry, where):
         if field != "feed":
             continue
+        if not isinstance(value.get("item", ""), str):
+            raise MalformedPayload(f"{change_where}.value.item must be a string")
         identity = _feed_identity(value)
         if identity is not None:
             external_id, action = identity
@@ -157,16 +160,18 @@ def _split_whatsapp(entry: JsonObject, account: str, where: str) -> list[JsonObj
     for field, value, change_where in _changes(entry, where):
         if field != "messages":
             continue
+        metadata = obj(value, "metadata")  # sent with every messages change, statuses included
+        phone_number_id = require_id(metadata, "phone_number_id", f"{change_where}.value.metadata")
         messages = optional_list(value, "messages", f"{change_where}.value")
         if not messages:
             continue  # statuses or errors only
-        metadata = obj(value, "metadata")
-        phone_number_id = require_id(metadata, "phone_number_id", f"{change_where}.value.metadata")
         contacts = optional_list(value, "contacts", f"{change_where}.value")
         for index, raw in enumerate(messages):
-            message = require_object(raw, f"{change_where}.value.messages[{index}]")
-            if message.get("type") in _WA_IGNORED_TYPES:
+            message_where = f"{change_where}.value.messages[{index}]"
+            message = require_object(raw, message_where)
+            if _whatsapp_type(message, message_where) in _WA_IGNORED_TYPES:
                 continue
+            require_id(message, "from", message_where)
             external_id = id_of(message.get("id")) or fallback_key("wamid", message)
             extra = {"contact": _contact_for(contacts, message), "metadata": metadata, "waba_id": account}
             records.append(
@@ -175,6 +180,13 @@ def _split_whatsapp(entry: JsonObject, account: str, where: str) -> list[JsonObj
                 )
             )
     return records
+
+
+def _whatsapp_type(message: JsonObject, where: str) -> str:
+    kind = message.get("type", "")
+    if not isinstance(kind, str):
+        raise MalformedPayload(f"{where}.type must be a string")
+    return kind
 
 
 def _contact_for(contacts: list[Any], message: JsonObject) -> JsonObject:
@@ -199,7 +211,7 @@ _SPLITTERS: dict[str, Callable[[JsonObject, str, str], list[JsonObject]]] = {
 def _feed_identity(value: JsonObject) -> tuple[str, Action] | None:
     """(external id, action) of a feed change Kanal keeps: comments and visitor posts; else None."""
     action = _VERBS.get(text_of(value.get("verb")))
-    item = value.get("item")
+    item = text_of(value.get("item"))
     if action is None:
         return None
     if item == "comment":
@@ -230,6 +242,17 @@ def _mention_id(value: JsonObject) -> str:
 
 
 # ------------------------------------------------------------------------------------------ normalise
+
+
+def _unresolved(external_id: str) -> str:
+    """A placeholder author unique to one message, so that people Meta does not name never merge."""
+    return f"unresolved:{external_id}"
+
+
+def _list(container: JsonObject, name: str) -> list[Any]:
+    """``container[name]`` when it is a list, else [] (optional lists inside one event)."""
+    value = container.get(name)
+    return value if isinstance(value, list) else []
 
 
 @dataclass(frozen=True)
@@ -271,7 +294,7 @@ def _feed(context: _Context, value: JsonObject, record: JsonObject) -> list[Inbo
     if identity is None:
         return []
     external_id, action = identity
-    author = _feed_author(value)
+    author = _feed_author(value, external_id)
     if value.get("item") == "comment":
         post_id = id_of(value.get("post_id"))
         parent_id = id_of(value.get("parent_id"))
@@ -297,9 +320,10 @@ def _feed(context: _Context, value: JsonObject, record: JsonObject) -> list[Inbo
     ]
 
 
-def _feed_author(value: JsonObject) -> Author:
+def _feed_author(value: JsonObject, external_id: str) -> Author:
+    """The comment's or post's author; Meta withholds ``from`` for some people, and those stay apart."""
     sender = obj(value, "from")
-    author_id = id_of(sender.get("id")) or id_of(value.get("sender_id")) or UNKNOWN_AUTHOR
+    author_id = id_of(sender.get("id")) or id_of(value.get("sender_id")) or _unresolved(external_id)
     name = text_of(sender.get("name")) or text_of(value.get("sender_name")) or None
     return Author(id=author_id, name=name)
 
@@ -310,7 +334,7 @@ def _feed_attachments(value: JsonObject) -> tuple[Attachment, ...]:
         url = text_of(value.get(field))
         if url:
             found.append(Attachment(type=kind, url=url))
-    for url in value.get("photos") or []:
+    for url in _list(value, "photos"):
         if isinstance(url, str):
             found.append(Attachment(type="image", url=url))
     if not found and value.get("item") == "photo" and text_of(value.get("link")):
@@ -368,7 +392,7 @@ def _event_content(event: JsonObject) -> tuple[str, tuple[Attachment, ...], str 
         Attachment(
             type=text_of(item.get("type")) or "file", url=text_of(obj(item, "payload").get("url")) or None
         )
-        for item in message.get("attachments") or []
+        for item in _list(message, "attachments")
         if isinstance(item, dict)
     )
     return text_of(message.get("text")), attachments, id_of(obj(message, "reply_to").get("mid"))
@@ -378,7 +402,7 @@ def _instagram_comment(context: _Context, value: JsonObject, record: JsonObject)
     external_id = id_of(value.get("id")) or fallback_key("comment", value)
     sender = obj(value, "from")
     author = Author(
-        id=id_of(sender.get("id")) or UNKNOWN_AUTHOR, handle=text_of(sender.get("username")) or None
+        id=id_of(sender.get("id")) or _unresolved(external_id), handle=text_of(sender.get("username")) or None
     )
     reply_to = id_of(value.get("parent_id"))
     parent_id = reply_to or id_of(obj(value, "media").get("id"))
@@ -406,7 +430,7 @@ def _instagram_mention(context: _Context, value: JsonObject, record: JsonObject)
     """
     external_id = _mention_id(value)
     sender = obj(value, "from")
-    author_id = id_of(sender.get("id")) or f"unresolved:{external_id}"
+    author_id = id_of(sender.get("id")) or _unresolved(external_id)
     media_id = id_of(value.get("media_id"))
     return [
         _message(
@@ -425,7 +449,7 @@ def _instagram_mention(context: _Context, value: JsonObject, record: JsonObject)
 
 
 def _whatsapp(context: _Context, message: JsonObject, record: JsonObject) -> list[InboundMessage]:
-    if message.get("type") in _WA_IGNORED_TYPES:
+    if text_of(message.get("type")) in _WA_IGNORED_TYPES:
         return []
     external_id = id_of(message.get("id")) or fallback_key("wamid", message)
     contact = obj(record, "contact")

@@ -42,8 +42,8 @@ def split(payload: object) -> list[JsonObject]:
     records: list[JsonObject] = []
     for name, splitter in _SPLITTERS.items():
         for index, raw in enumerate(optional_list(body, name, "x body")):
-            event = require_object(raw, f"x body.{name}[{index}]")
-            records.extend(splitter(body, account, event))
+            where = f"x body.{name}[{index}]"
+            records.extend(splitter(body, account, require_object(raw, where), where))
     return records
 
 
@@ -59,30 +59,34 @@ def _record(key: str, kind: str, account: str, payload: JsonObject, **extra: Any
     return record
 
 
-def _split_tweet(_body: JsonObject, account: str, tweet: JsonObject) -> list[JsonObject]:
+def _split_tweet(_body: JsonObject, account: str, tweet: JsonObject, where: str) -> list[JsonObject]:
     if "retweeted_status" in tweet:
         return []
+    _user_id(obj(tweet, "user"), f"{where}.user")  # ingest needs the author; refuse here, not in the DLQ
     tweet_id = id_of(tweet.get("id_str")) or id_of(tweet.get("id")) or fallback_key("tweet", tweet)
     return [_record(f"x:{tweet_id}", "x.tweet", account, tweet)]
 
 
-def _split_dm(body: JsonObject, account: str, event: JsonObject) -> list[JsonObject]:
+def _split_dm(body: JsonObject, account: str, event: JsonObject, where: str) -> list[JsonObject]:
     if event.get("type") != "message_create":
         return []
     create = obj(event, "message_create")
-    participants = (id_of(create.get("sender_id")), id_of(obj(create, "target").get("recipient_id")))
+    participants = (
+        require_id(create, "sender_id", f"{where}.message_create"),
+        require_id(obj(create, "target"), "recipient_id", f"{where}.message_create.target"),
+    )
     users = obj(body, "users")
     known = {user_id: users[user_id] for user_id in participants if user_id in users}
     event_id = id_of(event.get("id")) or fallback_key("dm", event)
     return [_record(f"x:dm:{event_id}", "x.dm", account, event, users=known)]
 
 
-def _split_delete(_body: JsonObject, account: str, event: JsonObject) -> list[JsonObject]:
-    tweet_id = id_of(obj(event, "status").get("id")) or fallback_key("tweet", event)
+def _split_delete(_body: JsonObject, account: str, event: JsonObject, where: str) -> list[JsonObject]:
+    tweet_id = require_id(obj(event, "status"), "id", f"{where}.status")
     return [_record(f"x:{tweet_id}:remove", "x.tweet_delete", account, event)]
 
 
-_SPLITTERS: dict[str, Callable[[JsonObject, str, JsonObject], list[JsonObject]]] = {
+_SPLITTERS: dict[str, Callable[[JsonObject, str, JsonObject, str], list[JsonObject]]] = {
     "tweet_create_events": _split_tweet,
     "direct_message_events": _split_dm,
     "tweet_delete_events": _split_delete,
@@ -101,6 +105,10 @@ def normalise(record: JsonObject, received_at: datetime) -> list[InboundMessage]
     payload = require_object(record.get("payload"), "x record.payload")
     account = require_id(record, "account_id", "x record")
     return normaliser(record, payload, account, received_at)
+
+
+def _user_id(user: JsonObject, where: str) -> str:
+    return id_of(user.get("id_str")) or require_id(user, "id", where)
 
 
 def _author(user: JsonObject, user_id: str) -> Author:
@@ -122,12 +130,12 @@ def _tweet_text(tweet: JsonObject) -> str:
 
 def _tweet_media(tweet: JsonObject) -> tuple[Attachment, ...]:
     entities = obj(obj(tweet, "extended_tweet"), "extended_entities") or obj(tweet, "extended_entities")
-    media = entities.get("media") or obj(tweet, "entities").get("media") or []
+    media = entities.get("media") or obj(tweet, "entities").get("media")
     return tuple(
         Attachment(
             type=text_of(item.get("type")) or "photo", url=text_of(item.get("media_url_https")) or None
         )
-        for item in media
+        for item in (media if isinstance(media, list) else [])
         if isinstance(item, dict)
     )
 
@@ -139,7 +147,7 @@ def _tweet(
         return []
     tweet_id = id_of(tweet.get("id_str")) or id_of(tweet.get("id")) or fallback_key("tweet", tweet)
     user = obj(tweet, "user")
-    author = _author(user, id_of(user.get("id_str")) or require_id(user, "id", "x tweet.user"))
+    author = _author(user, _user_id(user, "x tweet.user"))
     reply_to = id_of(tweet.get("in_reply_to_status_id_str"))
     quoted = id_of(tweet.get("quoted_status_id_str"))
     text = _tweet_text(tweet)

@@ -1,0 +1,175 @@
+"""Priority on the running stack: rules in Parameter Store, scored inquiries, SLA timeouts that escalate."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+
+import pytest
+
+from kanal_local.auth import mint
+from tests.conftest import eventually, load_event
+from tests.signing import sign_meta
+
+
+def post_meta(local, http, event) -> None:
+    body = json.dumps(event).encode()
+    response = http.post(
+        f"{local.url}/webhooks/meta",
+        data=body,
+        headers={"X-Hub-Signature-256": sign_meta(body, "local-meta-app-secret")},
+    )
+    assert response.status_code == 200, response.text
+
+
+def inquiry_of(local, http, headers, channel: str, external_id: str, scored: bool = True) -> dict:
+    table = local.stack.environment["KANAL_MESSAGES_TABLE"]
+    dynamodb = local.stack.client("dynamodb")
+    item = eventually(
+        lambda: dynamodb.get_item(TableName=table, Key={"key": {"S": f"{channel}#{external_id}"}}).get(
+            "Item"
+        ),
+        timeout=20,
+    )
+
+    def fetched():
+        found = http.get(f"{local.url}/api/inquiries/{item['inquiry_id']['S']}", headers=headers).json()
+        return found if found.get("priority") or not scored else None
+
+    return eventually(fetched, timeout=20)
+
+
+@pytest.fixture
+def rules(local, http, admin_headers):
+    """The rules in force before the test; restored afterwards under a new version."""
+    before = http.get(f"{local.url}/api/rules", headers=admin_headers).json()
+    yield before
+    restored = copy.deepcopy(before["document"])
+    restored["version"] = f"restored-{uuid.uuid4().hex[:8]}"
+    assert http.put(f"{local.url}/api/rules", json=restored, headers=admin_headers).status_code == 200
+
+
+def test_a_delivered_comment_is_listed_with_score_band_due_time_and_reasons(local, http, admin_headers):
+    # Given an angry public comment asking for a refund
+    event = load_event("meta/page_feed_comment_add.json")
+    value = event["entry"][0]["changes"][0]["value"]
+    value["comment_id"] = f"{uuid.uuid4().int % 10**15}_{uuid.uuid4().int % 10**15}"
+    value["from"]["id"] = str(uuid.uuid4().int % 10**15)
+    value["message"] = "Das Rad ist kaputt und niemand hilft mir. Ich will mein Geld zurück, sofort!"
+    # When Meta delivers it
+    post_meta(local, http, event)
+    # Then its inquiry carries the score, band, due time and the reasons, with the rules version
+    inquiry = inquiry_of(local, http, admin_headers, "facebook", value["comment_id"])
+    priority = inquiry["priority"]
+    assert priority["score"] >= 35 and priority["band"] in {"P1", "P2", "P3"}
+    assert inquiry["sla_due_at"] > inquiry["received_at"]
+    assert {("content.service", "kaputt, Geld zurück"), ("content.urgent", "sofort")} <= {
+        (r["rule"], r["matched"]) for r in priority["reasons"]
+    }
+    assert all(value["message"] not in r["matched"] for r in priority["reasons"])
+    rules_version = http.get(f"{local.url}/api/rules", headers=admin_headers).json()["version"]
+    assert priority["rules_version"] == rules_version
+
+
+def test_only_admins_read_or_change_the_rules(local, http):
+    agent = {"Authorization": f"Bearer {mint('agent-7', groups=['agents'])}"}
+    assert http.get(f"{local.url}/api/rules", headers=agent).status_code == 403
+    assert http.put(f"{local.url}/api/rules", json={"version": "x"}, headers=agent).status_code == 403
+    assert http.get(f"{local.url}/api/rules").status_code == 401
+
+
+def test_an_invalid_rules_document_is_refused_with_every_error_and_changes_nothing(
+    local, http, admin_headers, rules
+):
+    # Given a document with a wrong type, an unknown rule, a negative weight and a bad regex
+    broken = copy.deepcopy(rules["document"])
+    broken["version"] = "broken-1"
+    broken["bands"] = "high"
+    broken["rules"] += [
+        {"type": "astrology", "weight": 10},
+        {"id": "neg", "type": "content", "weight": -5, "terms": {"en": ["help"]}},
+        {"id": "rx", "type": "content", "weight": 5, "patterns": ["(unclosed"]},
+    ]
+    # When an admin stores it
+    response = http.put(f"{local.url}/api/rules", json=broken, headers=admin_headers)
+    # Then it is refused with all four problems listed, and the running rules stay as they were
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert len(errors) >= 4
+    joined = " ".join(errors)
+    for fragment in ("bands", "astrology", "weight", "regex"):
+        assert fragment in joined.lower(), (fragment, errors)
+    assert http.get(f"{local.url}/api/rules", headers=admin_headers).json() == rules
+
+
+def test_malformed_json_and_a_reused_version_are_refused(local, http, admin_headers, rules):
+    assert http.put(f"{local.url}/api/rules", data=b"{not json", headers=admin_headers).status_code == 400
+    changed = copy.deepcopy(rules["document"])
+    changed["bands"]["P1"] = changed["bands"]["P1"] - 1
+    response = http.put(f"{local.url}/api/rules", json=changed, headers=admin_headers)
+    assert response.status_code == 409, response.text
+    assert http.get(f"{local.url}/api/rules", headers=admin_headers).json() == rules
+
+
+def test_a_new_rules_version_scores_the_next_inquiry(local, http, admin_headers, rules):
+    # Given rules under which "parcel" is a critical word
+    document = copy.deepcopy(rules["document"])
+    document["version"] = f"parcel-{uuid.uuid4().hex[:6]}"
+    document["rules"].append(
+        {"id": "parcel", "type": "content", "weight": 90, "min_band": "P1", "terms": {"en": ["parcel"]}}
+    )
+    assert http.put(f"{local.url}/api/rules", json=document, headers=admin_headers).status_code == 200
+    # When a message mentioning it arrives
+    event = load_event("meta/messenger_text.json")
+    messaging = event["entry"][0]["messaging"][0]
+    messaging["message"]["mid"] = f"m_{uuid.uuid4().hex}"
+    messaging["sender"]["id"] = str(uuid.uuid4().int % 10**15)
+    messaging["message"]["text"] = "Where is my parcel?"
+    post_meta(local, http, event)
+    # Then the new version scored it
+    inquiry = inquiry_of(local, http, admin_headers, "messenger", messaging["message"]["mid"])
+    assert inquiry["priority"]["rules_version"] == document["version"]
+    assert inquiry["priority"]["band"] == "P1"
+    assert ("parcel", "parcel") in {(r["rule"], r["matched"]) for r in inquiry["priority"]["reasons"]}
+
+
+def test_a_missed_first_response_deadline_takes_the_timeout_catch_and_escalates(
+    local, http, admin_headers, rules
+):
+    # Given rules that give WhatsApp no time at all for a first response, around the clock
+    document = copy.deepcopy(rules["document"])
+    document["version"] = f"instant-{uuid.uuid4().hex[:6]}"
+    document["default_calendar"] = "round-the-clock"
+    for rule in document["rules"]:
+        if rule["type"] == "channel":
+            rule["sla_minutes"]["whatsapp"] = {"P1": 0, "P2": 0, "P3": 0, "P4": 0}
+    assert http.put(f"{local.url}/api/rules", json=document, headers=admin_headers).status_code == 200
+    # When a WhatsApp message arrives and nobody answers
+    event = load_event("meta/whatsapp_text.json")
+    message = event["entry"][0]["changes"][0]["value"]["messages"][0]
+    message["id"] = f"wamid.{uuid.uuid4().hex}"
+    post_meta(local, http, event)
+    inquiry = inquiry_of(local, http, admin_headers, "whatsapp", message["id"])
+    # Then the wait for the first response times out, the Catch escalates, and a notification goes out
+    stepfunctions = local.stack.client("stepfunctions")
+    machine = local.stack.outputs["RoutingStateMachineArn"]
+    execution = f"{machine.replace(':stateMachine:', ':execution:')}:{inquiry['id']}"
+
+    def escalated():
+        events = stepfunctions.get_execution_history(executionArn=execution)["events"]
+        entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+        return "Escalate" in entered and any(e["type"] == "TaskTimedOut" for e in events) and entered
+
+    entered = eventually(escalated, timeout=30, interval=0.5)
+    assert entered[:3] == ["ScorePriority", "AwaitFirstResponse", "Escalate"]
+
+    def notified():
+        items = http.get(f"{local.url}/local/notifications").json()["items"]
+        return [
+            n
+            for n in items
+            if n["attributes"].get("kind") == "escalation" and n["message"]["inquiry_id"] == inquiry["id"]
+        ]
+
+    assert eventually(notified, timeout=15)[0]["message"]["tier"] == 1
