@@ -220,13 +220,32 @@ def show_queue(base: str) -> int:
     return len(items)
 
 
+SAMPLE_EMAIL = """From: Anna Becker <anna.becker@example.de>
+To: Velora Service <service@velora-bikes.de>
+Subject: Reparatur 55-1043: noch keine Rueckmeldung
+Message-ID: <{id}@example.de>
+Date: {date}
+Content-Type: text/plain; charset=utf-8
+
+Guten Tag, mein E-Bike ist seit zwei Wochen in der Reparatur und ich habe noch keine Rueckmeldung.
+Bitte rufen Sie mich dringend zurueck. Anna Becker
+"""
+
+
 def replay(server: LocalServer, pause: float = 0.3) -> None:
     base = server.url
-    print("\nreplaying sample traffic (Facebook, Messenger, Instagram, WhatsApp, X; German and English):")
+    print(
+        "\nreplaying sample traffic (Facebook, Messenger, Instagram, WhatsApp, X, e-mail; German, English):"
+    )
     for source, payload in samples():
         status = post(base, source, payload)
         print(f"  POST /webhooks/{source} -> {status}")
         time.sleep(pause)
+    mail = SAMPLE_EMAIL.format(
+        id=uuid.uuid4().hex, date=time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
+    )
+    status = requests.post(f"{base}/local/email", data=mail.encode(), timeout=10).status_code
+    print(f"  POST /local/email (as SES receiving) -> {status}")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         time.sleep(1)
@@ -236,7 +255,7 @@ def replay(server: LocalServer, pause: float = 0.3) -> None:
             timeout=10,
             headers={"Authorization": f"Bearer {mint('admin')}"},
         ).json()["items"]
-        if len(items) >= len(samples()) and all(i.get("priority") for i in items):
+        if len(items) > len(samples()) and all(i.get("priority") for i in items):
             break
     show_queue(base)
     print(f"\nnotifications sent: {base}/local/notifications   stop with Ctrl-C")
