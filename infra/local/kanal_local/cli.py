@@ -10,6 +10,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from botocore.exceptions import EndpointConnectionError
+
 from kanal_local import dlq
 from kanal_local.server import DEFAULT_PORT
 
@@ -51,7 +53,15 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_dlq(args: argparse.Namespace) -> int:
-    target = dlq.Target.resolve(args.stack, args.endpoint_url, args.region)
+    try:
+        target = dlq.Target.resolve(args.stack, args.endpoint_url, args.region)
+    except EndpointConnectionError as error:
+        print(
+            f"kanal: no AWS endpoint at {error.kwargs.get('endpoint_url')}; is `kanal local` running? "
+            "For a deployed stack pass --stack NAME.",
+            file=sys.stderr,
+        )
+        return 2
     if args.action == "list":
         return dlq.print_list(target, args.max)
     return dlq.redrive(target, args.max)
