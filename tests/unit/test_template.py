@@ -20,7 +20,12 @@ def _functions():
 
 
 def test_every_chalice_route_has_exactly_one_api_event_in_the_template(monkeypatch):
-    for name in ("KANAL_INQUIRIES_TABLE", "KANAL_MESSAGES_TABLE", "KANAL_CUSTOMERS_TABLE"):
+    for name in (
+        "KANAL_INQUIRIES_TABLE",
+        "KANAL_MESSAGES_TABLE",
+        "KANAL_CUSTOMERS_TABLE",
+        "KANAL_RULES_PARAMETER",
+    ):
         monkeypatch.setenv(name, "unit")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
     monkeypatch.syspath_prepend(str(ROOT))

@@ -33,11 +33,15 @@ _config = load(
     "inquiries_table", "messages_table", "customers_table", "idempotency_table", "routing_state_machine_arn"
 )
 bind(_config)
-_persistence = DynamoDBPersistenceLayer(table_name=_config.idempotency_table)
+# One persistence layer per idempotent function: powertools binds a layer to the first config it serves.
+_message_persistence = DynamoDBPersistenceLayer(table_name=_config.idempotency_table)
+_contact_persistence = DynamoDBPersistenceLayer(table_name=_config.idempotency_table)
 message_idempotency = IdempotencyConfig(
     event_key_jmespath="[channel, external_id, action, text]", expires_after_seconds=7 * 24 * 3600
 )
-contact_idempotency = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=7 * 24 * 3600)
+contact_idempotency = IdempotencyConfig(
+    event_key_jmespath="[source, event_id]", expires_after_seconds=7 * 24 * 3600
+)
 
 
 @cache
@@ -53,7 +57,7 @@ def intake() -> Intake:
 
 
 @idempotent_function(
-    data_keyword_argument="message", config=message_idempotency, persistence_store=_persistence
+    data_keyword_argument="message", config=message_idempotency, persistence_store=_message_persistence
 )
 def ingest_message(message: InboundMessage) -> dict[str, Any]:
     result = intake().ingest(message)
@@ -70,7 +74,7 @@ def ingest_message(message: InboundMessage) -> dict[str, Any]:
 
 
 @idempotent_function(
-    data_keyword_argument="event", config=contact_idempotency, persistence_store=_persistence
+    data_keyword_argument="event", config=contact_idempotency, persistence_store=_contact_persistence
 )
 def ingest_contact(event: ContactEvent) -> dict[str, Any]:
     result = intake().record_contact(event)

@@ -39,4 +39,6 @@ def accept_delivery(
         raise MalformedPayload(
             f"body is not JSON: {error.msg if hasattr(error, 'msg') else error}"
         ) from error
+    except RecursionError as error:
+        raise MalformedPayload("body is nested too deeply to be a platform's delivery") from error
     return split_delivery(source, payload)

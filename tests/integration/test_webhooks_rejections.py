@@ -1,0 +1,371 @@
+"""What the webhooks refuse, and how: unsigned or forged deliveries, bodies that are not what the platform
+sends, oversized bodies, the platforms' subscription checks. Never a 5xx for bad input, and a refused
+delivery leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.integration.deliveries import (
+    MESSENGER_MID,
+    SECRETS,
+    SIGNATURE_HEADERS,
+    Ids,
+    customer_of,
+    deliver,
+    encode,
+    fixture,
+    settled,
+    signed_headers,
+    stored_message,
+)
+from tests.signing import x_crc_token
+
+SOURCES = ["meta", "x", "contact-events"]
+
+# one valid delivery per endpoint: (fixture, channel and platform id of what it would store)
+SAMPLES = {
+    "meta": ("meta/messenger_text.json", "messenger", MESSENGER_MID),
+    "x": ("x/mention_tweet.json", "x", "1783469921451061248"),
+    "contact-events": ("contact-events/call.json", "phone", "hotline-2024-04-25-000731"),
+}
+MAX_BODY = 1024 * 1024
+
+
+def _sample(source: str) -> tuple[object, Ids]:
+    ids = Ids()
+    return fixture(SAMPLES[source][0], ids), ids
+
+
+def _assert_refused(response, status: int) -> str:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert isinstance(error, str) and error
+    return error
+
+
+def _assert_nothing_stored(local, source: str, ids: Ids) -> None:
+    """Whatever reached the ingest queue has been worked through, and the delivery's message is not there."""
+    settled(local)
+    _, channel, external_id = SAMPLES[source]
+    if source == "contact-events":  # the caller's identity would have become a customer
+        assert customer_of(local, channel, f"+4915112345678{ids.suffix}") is None
+    else:
+        assert stored_message(local, channel, ids.sub(external_id)) is None
+
+
+# ------------------------------------------------------------------------------------------ signatures
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_a_delivery_without_a_signature_is_refused_with_401(source, local, http):
+    # Given a well-formed delivery
+    delivery, ids = _sample(source)
+    # When it arrives without the signature header
+    response = deliver(http, local, source, delivery, headers={"Content-Type": "application/json"})
+    # Then it is refused as unauthenticated, and nothing is stored
+    _assert_refused(response, 401)
+    _assert_nothing_stored(local, source, ids)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize(
+    "forgery", ["another secret", "another body", "not sha256", "empty", "garbage"], ids=str
+)
+def test_a_delivery_with_a_wrong_signature_is_refused_with_401(source, forgery, local, http):
+    # Given a well-formed delivery
+    delivery, ids = _sample(source)
+    body = encode(delivery)
+    header = SIGNATURE_HEADERS[source]
+    # When its signature does not prove it came from the platform
+    headers = {
+        "another secret": signed_headers(source, body, secret="not-" + SECRETS[source]),
+        "another body": signed_headers(source, body + b" "),
+        "not sha256": {header: signed_headers(source, body)[header].replace("sha256=", "sha1=")},
+        "empty": {header: ""},
+        "garbage": {header: "sha256=\u00e4\u00f6\u00fc not even hex"},
+    }[forgery]
+    response = deliver(http, local, source, body, headers=headers)
+    # Then it is refused, and nothing is stored
+    _assert_refused(response, 401)
+    _assert_nothing_stored(local, source, ids)
+
+
+# ---------------------------------------------------------------------------------- subscription checks
+
+
+def test_meta_handshake_with_the_right_verify_token_echoes_the_challenge(local, http):
+    response = http.get(
+        f"{local.url}/webhooks/meta",
+        params={
+            "hub.mode": "subscribe",
+            "hub.verify_token": "local-meta-verify-token",
+            "hub.challenge": "8512",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert response.text == "8512"
+
+
+def test_meta_handshake_with_a_wrong_verify_token_is_forbidden(local, http):
+    response = http.get(
+        f"{local.url}/webhooks/meta",
+        params={"hub.mode": "subscribe", "hub.verify_token": "guessed", "hub.challenge": "8512"},
+    )
+    error = _assert_refused(response, 403)
+    assert "8512" not in error
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"hub.mode": "subscribe", "hub.challenge": "8512"},
+        {"hub.mode": "subscribe", "hub.verify_token": "local-meta-verify-token"},
+        {"hub.verify_token": "local-meta-verify-token", "hub.challenge": "8512"},
+        {"hub.mode": "unsubscribe", "hub.verify_token": "local-meta-verify-token", "hub.challenge": "8512"},
+    ],
+    ids=["none", "no token", "no challenge", "no mode", "other mode"],
+)
+def test_meta_handshake_with_missing_parameters_is_a_bad_request(params, local, http):
+    response = http.get(f"{local.url}/webhooks/meta", params=params)
+    _assert_refused(response, 400)
+
+
+def test_x_crc_check_is_answered_with_the_hmac_of_the_token(local, http):
+    # Given X's challenge-response check
+    token = "c3e1b0d2-crc-7f"
+    # When X sends it
+    response = http.get(f"{local.url}/webhooks/x", params={"crc_token": token})
+    # Then the answer proves Kanal knows the consumer secret
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json() == {"response_token": x_crc_token(token, "local-x-consumer-secret")}
+
+
+@pytest.mark.parametrize("params", [{}, {"crc_token": ""}], ids=["absent", "empty"])
+def test_x_crc_check_without_a_token_is_a_bad_request(params, local, http):
+    response = http.get(f"{local.url}/webhooks/x", params=params)
+    error = _assert_refused(response, 400)
+    assert "crc_token" in error
+
+
+# -------------------------------------------------------------------------------------------- bodies
+
+
+NOT_JSON = {
+    "cut short": lambda body: body[: len(body) // 2],
+    "empty": lambda body: b"",
+    "trailing garbage": lambda body: body + b"}",
+    "not utf-8": lambda body: body.replace(b'"', b"\xff", 1),
+}
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("damage", sorted(NOT_JSON))
+def test_a_signed_body_that_is_not_json_is_a_bad_request(source, damage, local, http):
+    # Given a delivery damaged so that it is no longer JSON, then signed correctly
+    delivery, ids = _sample(source)
+    body = NOT_JSON[damage](encode(delivery))
+    # When it is posted
+    response = deliver(http, local, source, body)
+    # Then it is refused with a JSON error, and nothing is stored
+    _assert_refused(response, 400)
+    _assert_nothing_stored(local, source, ids)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_a_signed_body_nested_too_deep_to_parse_is_a_bad_request_not_a_server_error(source, local, http):
+    # Given a small body (400 KB) of JSON arrays nested deeper than any parser follows, signed correctly
+    body = b"[" * 200_000 + b"]" * 200_000
+    # When it is posted
+    response = deliver(http, local, source, body)
+    # Then it is refused as a bad request, never answered with a 5xx
+    _assert_refused(response, 400)
+
+
+# endpoint -> (JSON that is not the platform's shape, a word the error must name)
+WRONG_SHAPES = {
+    "meta": [
+        ([], "object"),
+        ({"entry": []}, "object"),
+        ({"object": "page"}, "entry"),
+        ({"object": "page", "entry": {}}, "entry"),
+        ({"object": "page", "entry": [{"time": 1714043125}]}, "id"),
+        ({"object": "page", "entry": ["104870982355621"]}, "entry"),
+        ({"object": "page", "entry": [{"id": "104870982355621", "messaging": {}}]}, "messaging"),
+        ({"object": "page", "entry": [{"id": "104870982355621", "changes": [{"value": {}}]}]}, "field"),
+        (
+            {"object": "page", "entry": [{"id": "104870982355621", "changes": [{"field": "feed"}]}]},
+            "value",
+        ),
+        # a message from nobody
+        (
+            {
+                "object": "page",
+                "entry": [
+                    {
+                        "id": "104870982355621",
+                        "messaging": [{"recipient": {"id": "104870982355621"}, "message": {"mid": "m_x1"}}],
+                    }
+                ],
+            },
+            "sender",
+        ),
+        (
+            {
+                "object": "whatsapp_business_account",
+                "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {}}]}],
+            },
+            "metadata",
+        ),
+        # a WhatsApp message without its sender
+        (
+            {
+                "object": "whatsapp_business_account",
+                "entry": [
+                    {
+                        "id": "102290129340398",
+                        "changes": [
+                            {
+                                "field": "messages",
+                                "value": {
+                                    "messaging_product": "whatsapp",
+                                    "metadata": {"phone_number_id": "106540352242922"},
+                                    "messages": [
+                                        {"id": "wamid.x1", "type": "text", "text": {"body": "Hallo"}}
+                                    ],
+                                },
+                            }
+                        ],
+                    }
+                ],
+            },
+            "from",
+        ),
+        # values of the wrong JSON type where the platform sends strings
+        (
+            {
+                "object": "page",
+                "entry": [
+                    {
+                        "id": "104870982355621",
+                        "changes": [
+                            {
+                                "field": "feed",
+                                "value": {"item": ["comment"], "verb": "add", "comment_id": "1_2"},
+                            }
+                        ],
+                    }
+                ],
+            },
+            "item",
+        ),
+        (
+            {
+                "object": "whatsapp_business_account",
+                "entry": [
+                    {
+                        "id": "102290129340398",
+                        "changes": [
+                            {
+                                "field": "messages",
+                                "value": {
+                                    "metadata": {"phone_number_id": "106540352242922"},
+                                    "messages": [{"id": "wamid.x2", "from": "4915112345678", "type": {}}],
+                                },
+                            }
+                        ],
+                    }
+                ],
+            },
+            "type",
+        ),
+    ],
+    "x": [
+        ([], "object"),
+        ({"tweet_create_events": []}, "for_user_id"),
+        ({"for_user_id": True}, "for_user_id"),
+        ({"for_user_id": "1346889436626259968", "tweet_create_events": {}}, "tweet_create_events"),
+        ({"for_user_id": "1346889436626259968", "direct_message_events": ["hi"]}, "direct_message_events"),
+        # a tweet by nobody
+        (
+            {"for_user_id": "1346889436626259968", "tweet_create_events": [{"id_str": "1", "text": "x"}]},
+            "user",
+        ),
+        # a direct message without sender and recipient
+        (
+            {
+                "for_user_id": "1346889436626259968",
+                "direct_message_events": [{"type": "message_create", "id": "1", "created_timestamp": "1"}],
+            },
+            "sender_id",
+        ),
+        # a deletion that does not say what was deleted
+        ({"for_user_id": "1346889436626259968", "tweet_delete_events": [{"timestamp_ms": "1"}]}, "status"),
+    ],
+    "contact-events": [
+        ([], "object"),
+        ({"events": []}, "events"),
+        ({"events": "call"}, "events"),
+        (
+            {"event_id": "1", "kind": "fax", "occurred_at": "2024-04-25T10:00:00Z", "customer_ref": "C-1"},
+            "kind",
+        ),
+        ({"event_id": "1", "kind": "call", "occurred_at": "2024-04-25T10:00:00Z"}, "customer"),
+        ({"event_id": "1", "kind": "call", "occurred_at": "yesterday", "customer_ref": "C-1"}, "occurred_at"),
+        (
+            {"event_id": "1", "kind": "call", "occurred_at": "2024-02-30T10:00:00Z", "customer_ref": "C-1"},
+            "occurred_at",
+        ),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("source", "body", "named"),
+    [
+        pytest.param(source, body, named, id=f"{source}-{index}-{named}")
+        for source, cases in WRONG_SHAPES.items()
+        for index, (body, named) in enumerate(cases)
+    ],
+)
+def test_signed_json_that_is_not_the_platforms_shape_is_a_bad_request_naming_the_problem(
+    source, body, named, local, http
+):
+    # When a correctly signed body is JSON, but not what the platform sends
+    response = deliver(http, local, source, body)
+    # Then it is refused before anything is queued, and the error says what is wrong
+    error = _assert_refused(response, 400)
+    assert named in error, error
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_an_oversized_delivery_is_refused_with_413(source, local, http):
+    # Given a well-formed delivery padded to just over 1 MiB, signed correctly
+    delivery, ids = _sample(source)
+    body = encode(delivery)
+    padded = body[:-1] + b', "padding": "' + b"x" * (MAX_BODY - len(body)) + b'"}'
+    assert len(padded) > MAX_BODY
+    json.loads(padded)
+    # When it is posted
+    response = deliver(http, local, source, padded)
+    # Then it is refused as too large, and nothing is stored
+    _assert_refused(response, 413)
+    _assert_nothing_stored(local, source, ids)
+
+
+@pytest.mark.parametrize("source", ["meta", "x"])  # contact events allow no unknown fields
+def test_a_delivery_of_exactly_the_size_limit_is_accepted(source, local, http):
+    # Given a well-formed delivery padded to exactly 1 MiB (Meta's and X's bodies may carry unknown fields)
+    delivery, _ = _sample(source)
+    body = encode(delivery)
+    padded = body[:-1] + b', "padding": "' + b"x" * (MAX_BODY - len(body) - 15) + b'"}'
+    assert len(padded) == MAX_BODY
+    # When it is posted, Then it is accepted
+    assert deliver(http, local, source, padded).status_code == 200
