@@ -173,3 +173,38 @@ def test_a_missed_first_response_deadline_takes_the_timeout_catch_and_escalates(
         ]
 
     assert eventually(notified, timeout=15)[0]["message"]["tier"] == 1
+
+
+def test_a_hotline_call_then_a_whatsapp_message_from_that_number_counts_as_a_repeat_contact(
+    local, http, admin_headers
+):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.signing import sign_contact_events
+
+    # Given the hotline reports a call from +49 151 ... two hours ago
+    number = f"49151{uuid.uuid4().int % 10**8:08d}"
+    call = {
+        "event_id": f"call-{uuid.uuid4().hex}",
+        "kind": "call",
+        "occurred_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+        "customer": {"channel": "phone", "identity": f"+{number[:2]} {number[2:5]} {number[5:]}"},
+        "source": "hotline",
+    }
+    body = json.dumps(call).encode()
+    signature = sign_contact_events(body, "local-contact-events-secret")
+    posted = http.post(
+        f"{local.url}/webhooks/contact-events", data=body, headers={"X-Kanal-Signature-256": signature}
+    )
+    assert posted.status_code == 200
+    # When the same number writes on WhatsApp
+    event = load_event("meta/whatsapp_text.json")
+    value = event["entry"][0]["changes"][0]["value"]
+    value["contacts"][0]["wa_id"] = number
+    message = value["messages"][0]
+    message["from"], message["id"] = number, f"wamid.{uuid.uuid4().hex}"
+    post_meta(local, http, event)
+    # Then the inquiry's priority names the earlier call as a repeat contact
+    inquiry = inquiry_of(local, http, admin_headers, "whatsapp", message["id"])
+    repeat = [r for r in inquiry["priority"]["reasons"] if r["rule"] == "repeat_contact"]
+    assert repeat and "call" in repeat[0]["matched"], inquiry["priority"]["reasons"]

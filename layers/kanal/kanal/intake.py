@@ -14,7 +14,7 @@ Rules:
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
@@ -52,6 +52,14 @@ class Outcome(StrEnum):
 class Result:
     outcome: Outcome
     inquiry_id: str | None = None
+
+
+def identity_key(channel: str, identity: str) -> tuple[str, str]:
+    """How an identity is looked up: a WhatsApp account is its phone number, so a hotline call from that
+    number and a WhatsApp message belong to one customer."""
+    if channel in ("whatsapp", "phone"):
+        return "phone", identity.lstrip("+")
+    return str(channel), identity
 
 
 def thread_key(customer_id: str, message: InboundMessage) -> str:
@@ -94,7 +102,8 @@ class Intake:
         return Result(Outcome.DUPLICATE, stored.inquiry_id)
 
     def _create_or_join(self, message: InboundMessage) -> Result:
-        customer_id = self.store.resolve_customer(message.channel, message.author, new_id())
+        channel, identity = identity_key(message.channel, message.author.id)
+        customer_id = self.store.resolve_customer(channel, replace(message.author, id=identity), new_id())
         self.store.update_reach(customer_id, message.author)
         key = thread_key(customer_id, message)
         result = self._join(customer_id, key, message) or self._create(customer_id, key, message)
@@ -157,12 +166,23 @@ class Intake:
         self.store.set_execution(inquiry_id, self.workflow.start(inquiry_id))
 
     def record_contact(self, event: ContactEvent) -> Result:
-        """A hotline call, e-mail or order from a CRM or shop: goes on the customer's timeline."""
-        identity_channel = event.channel or "crm"
-        identity = event.identity or event.customer_ref or event.event_id
-        customer_id = self.store.resolve_customer(identity_channel, Author(id=identity), new_id())
+        """A hotline call, e-mail or order from a CRM or shop: goes on the customer's timeline.
+
+        The customer is found by the CRM's reference or by the identity the event names (a phone number
+        is the same identity as that number's WhatsApp account); an event naming both links them.
+        """
+        identities = []
+        if event.customer_ref:
+            identities.append(("crm", event.customer_ref))
+        if event.channel and event.identity:
+            identities.append(identity_key(event.channel, event.identity))
+        known = (self.store.find_customer(channel, value) for channel, value in identities)
+        customer_id = next((found for found in known if found), None) or new_id()
+        for channel, value in identities:
+            self.store.link_identity(channel, Author(id=value), customer_id)
+        channel = event.channel or "crm"
         self.store.add_contact(
-            customer_id, Contact(event.occurred_at, identity_channel, event.kind, f"event:{event.event_id}")
+            customer_id, Contact(event.occurred_at, channel, event.kind, f"event:{event.event_id}")
         )
         if event.kind == "order" or event.vip is not None:
             self.store.update_value(customer_id, event.amount if event.kind == "order" else None, event.vip)

@@ -227,29 +227,48 @@ class DynamoStore:
         return [to_message(item) for item in MessageItem.by_inquiry.query(inquiry_id)]
 
     # ---------------------------------------------------------------- customers
-    def resolve_customer(self, channel: str, author: Author, new_id: str) -> str:
-        """The customer behind (channel, author id); created with ``new_id`` on first contact."""
+    def find_customer(self, channel: str, identity: str) -> str | None:
+        try:
+            return CustomerItem.get(f"IDENT#{channel}#{identity}", "IDENT").customer_id
+        except DoesNotExist:
+            return None
+
+    def link_identity(self, channel: str, author: Author, customer_id: str) -> str:
+        """Map (channel, identity) to ``customer_id`` unless it is mapped already; return the customer it
+        belongs to. The customer's profile is created on its first identity and never overwritten."""
         pk = f"IDENT#{channel}#{author.id}"
         try:
-            return str(CustomerItem.get(pk, "IDENT").customer_id)
-        except DoesNotExist:
-            pass
-        try:
-            CustomerItem(pk, "IDENT", customer_id=new_id).save(condition=CustomerItem.pk.does_not_exist())
+            CustomerItem(pk, "IDENT", customer_id=customer_id).save(
+                condition=CustomerItem.pk.does_not_exist()
+            )
         except PutError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
-            return str(CustomerItem.get(pk, "IDENT").customer_id)  # a concurrent first contact won
-        CustomerItem(
-            f"CUST#{new_id}",
+            return str(
+                CustomerItem.get(pk, "IDENT").customer_id
+            )  # known already, or a concurrent first contact
+        profile = CustomerItem(
+            f"CUST#{customer_id}",
             "PROFILE",
             name=author.name,
             followers=author.followers,
             verified=author.verified,
-            identities=[f"{channel}:{author.id}"],
             created_at=iso(datetime.now(UTC)),
-        ).save()
-        return new_id
+        )
+        try:
+            profile.save(condition=CustomerItem.pk.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+        identity = f"{channel}:{author.id}"
+        CustomerItem(f"CUST#{customer_id}", "PROFILE").update(
+            actions=[CustomerItem.identities.add({identity})]
+        )
+        return customer_id
+
+    def resolve_customer(self, channel: str, author: Author, new_id: str) -> str:
+        """The customer behind (channel, author id); created with ``new_id`` on first contact."""
+        return self.find_customer(channel, author.id) or self.link_identity(channel, author, new_id)
 
     def update_reach(self, customer_id: str, author: Author) -> None:
         actions: list[Action] = []

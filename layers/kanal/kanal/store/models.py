@@ -9,10 +9,10 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
-    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -126,7 +126,7 @@ class CustomerItem(Model):
     lifetime_value = NumberAttribute(null=True)
     followers = NumberAttribute(null=True)
     verified = BooleanAttribute(null=True)
-    identities = ListAttribute[str](null=True)
+    identities = UnicodeSetAttribute(null=True)
     channel = UnicodeAttribute(null=True)
     kind = UnicodeAttribute(null=True)
     at = UnicodeAttribute(null=True)
