@@ -47,6 +47,9 @@ class LocalFunction:
     timeout: float
     memory: int
     _entry: Any = None
+    # One execution environment: Lambda gives each environment one invocation at a time, and handlers
+    # rely on it (module-level resolvers and loggers hold the current event).
+    busy: threading.Lock = field(default_factory=threading.Lock)
 
 
 class FunctionError(Exception):
@@ -97,7 +100,8 @@ class Dispatcher:
         )
         token = iam.current_role.set(function.role)
         try:
-            return self._entry(function)(event, context), None
+            with function.busy:
+                return self._entry(function)(event, context), None
         except Exception as exc:  # a handler's unhandled error is the function's error, as in Lambda
             log.warning("function %s failed: %s", function.logical_id, type(exc).__name__)
             payload = error_payload(exc)

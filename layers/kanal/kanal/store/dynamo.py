@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
 from pynamodb.connection import Connection
@@ -183,6 +184,12 @@ def _inquiry_item(inquiry: Inquiry, thread_key: str) -> InquiryItem:
     )
 
 
+@cache
+def _connection(region: str | None) -> Connection:
+    """One connection (one botocore client) for transactions: creating a client costs ~100 ms."""
+    return Connection(region=region)
+
+
 class DynamoStore:
     """Every read and write Kanal makes to its tables. Queries and key lookups only: never a Scan."""
 
@@ -333,7 +340,7 @@ class DynamoStore:
         Raises AlreadyStored when the message is stored already or the conversation has an open inquiry.
         """
         try:
-            with TransactWrite(connection=Connection(region=InquiryItem.Meta.region)) as transaction:
+            with TransactWrite(connection=_connection(InquiryItem.Meta.region)) as transaction:
                 transaction.save(
                     _inquiry_item(inquiry, thread_key), condition=InquiryItem.id.does_not_exist()
                 )
