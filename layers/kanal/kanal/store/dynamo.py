@@ -448,4 +448,4 @@ def decode_cursor(cursor: str | None, partitions: list[str]) -> dict[str, str | 
 
 
 def open_statuses() -> list[str]:
-    return [str(s) for s in (Status.NEW, Status.ASSIGNED, Status.ANSWERED) if s in OPEN_STATUSES]
+    return sorted(str(s) for s in OPEN_STATUSES)
