@@ -201,14 +201,14 @@ def post(base: str, source: str, payload: dict[str, Any]) -> int:
     return response.status_code
 
 
+def fetch_queue(base: str) -> list[dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {mint('admin')}"}
+    response = requests.get(f"{base}/api/inquiries", params={"limit": 50}, timeout=10, headers=headers)
+    return list(response.json()["items"])
+
+
 def show_queue(base: str) -> int:
-    token = mint("admin")
-    items = requests.get(
-        f"{base}/api/inquiries",
-        params={"limit": 50},
-        timeout=10,
-        headers={"Authorization": f"Bearer {token}"},
-    ).json()["items"]
+    items = fetch_queue(base)
     print(f"\nqueue ({len(items)} open inquiries, most urgent first):")
     for item in items:
         priority = item.get("priority") or {}
@@ -249,12 +249,7 @@ def replay(server: LocalServer, pause: float = 0.3) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         time.sleep(1)
-        items = requests.get(
-            f"{base}/api/inquiries",
-            params={"limit": 50},
-            timeout=10,
-            headers={"Authorization": f"Bearer {mint('admin')}"},
-        ).json()["items"]
+        items = fetch_queue(base)
         if len(items) > len(samples()) and all(i.get("priority") for i in items):
             break
     show_queue(base)
