@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -265,7 +266,22 @@ def inquiry_detail(http: requests.Session, local: Any, headers: dict[str, str], 
 def listed_inquiry(
     http: requests.Session, local: Any, headers: dict[str, str], inquiry_id: str
 ) -> dict[str, Any] | None:
-    """The inquiry as ``GET /api/inquiries`` lists it, following ``next`` cursors; None when not listed."""
+    """The inquiry as ``GET /api/inquiries`` lists it, following ``next`` cursors; None when not listed.
+
+    Scoring moves a new inquiry to its place in the queue; a walk through the pages while that happens
+    can miss it once, so the walk is repeated for a few seconds before concluding it is not listed.
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        found = _walk_queue(http, local, headers, inquiry_id)
+        if found is not None or time.monotonic() > deadline:
+            return found
+        time.sleep(0.3)
+
+
+def _walk_queue(
+    http: requests.Session, local: Any, headers: dict[str, str], inquiry_id: str
+) -> dict[str, Any] | None:
     cursor: str | None = None
     while True:
         params = {"limit": "100", **({"cursor": cursor} if cursor else {})}

@@ -43,8 +43,12 @@ def seven_inquiries(local, admin_headers):
 def test_the_queue_pages_with_a_cursor_without_repeating_or_skipping(
     local, http, admin_headers, seven_inquiries
 ):
-    # Given the queue as one page (at least seven inquiries)
-    everything = http.get(f"{local.url}/api/inquiries", params={"limit": 100}, headers=admin_headers).json()
+    # Given the queue as one page (at least seven inquiries), once every inquiry in it is scored and in place
+    def settled():
+        page = http.get(f"{local.url}/api/inquiries", params={"limit": 100}, headers=admin_headers).json()
+        return page if all(item["priority"] for item in page["items"]) else None
+
+    everything = eventually(settled, timeout=30, interval=0.3)
     assert len(everything["items"]) >= 7
     # When it is read three at a time, following `next`
     seen, cursor = [], None
