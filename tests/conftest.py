@@ -46,7 +46,7 @@ def local() -> Iterator[Any]:
     # Quick retries: a record that keeps failing reaches the dead-letter queue in seconds.
     stack = LocalStack(
         aws_port=free_port(),
-        parameters={"IngestVisibilityTimeout": "2", "IngestMaxReceiveCount": "2", "RulesCacheSeconds": "0"},
+        parameters={"IngestVisibilityTimeout": "4", "IngestMaxReceiveCount": "2", "RulesCacheSeconds": "0"},
     )
     server = LocalServer(stack=stack, port=0).start()
     yield server
