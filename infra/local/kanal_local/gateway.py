@@ -123,9 +123,14 @@ class Gateway:
         self.stage = stage
         self.authorize = authorize
         self.local: dict[tuple[str, str], LocalHandler] = {}
+        self.local_prefixes: list[tuple[str, LocalHandler]] = []
 
     def add_local(self, method: str, path: str, handler: LocalHandler) -> None:
         self.local[(method, path)] = handler
+
+    def add_local_prefix(self, prefix: str, handler: LocalHandler) -> None:
+        """Serve every method and path under ``prefix`` (the channel sandbox)."""
+        self.local_prefixes.append((prefix, handler))
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         allowed = False
@@ -151,6 +156,9 @@ class Gateway:
         local = self.local.get((request.method, request.path))
         if local is not None:
             return local(request)
+        for prefix, handler in self.local_prefixes:
+            if request.path.startswith(prefix):
+                return handler(request)
         if request.content_length and request.content_length > API_GATEWAY_MAX_BODY:
             return _json(413, {"message": "Request Too Long"})
         try:

@@ -16,8 +16,9 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from kanal_local import auth
+from kanal_local import auth, sandbox
 from kanal_local.gateway import Gateway, Route
+from kanal_local.sandbox import ChannelSandbox
 from kanal_local.stack import LocalStack
 
 log = logging.getLogger("kanal.local")
@@ -60,6 +61,7 @@ class LocalServer:
     _thread: threading.Thread | None = None
     _notifications_queue: str | None = None
     ready: threading.Event = field(default_factory=threading.Event)
+    sandbox: ChannelSandbox = field(default_factory=ChannelSandbox)
 
     @property
     def url(self) -> str:
@@ -74,6 +76,9 @@ class LocalServer:
         self.gateway.add_local("GET", "/healthz", self._healthz)
         self.gateway.add_local("GET", "/local/notifications", self._notifications)
         self.gateway.add_local("POST", "/local/email", self._receive_email)
+        self.gateway.add_local("GET", "/sandbox/outbox", self.sandbox.outbox)
+        self.gateway.add_local_prefix(sandbox.GRAPH, self.sandbox.handle)
+        self.gateway.add_local_prefix(sandbox.X, self.sandbox.handle)
         self._server = make_server(self.host, self.port, self.gateway, threaded=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.port = self._server.server_port
@@ -170,6 +175,9 @@ class LocalServer:
         lines = [f"Kanal local stack on {self.url}", f"  health:        {self.url}/healthz"]
         lines += [f"  webhook:       {self.url}{path}  ({method})" for path, method in self._webhook_paths()]
         lines += [f"  agent API:     {self.url}/api  (token: kanal token admin)"]
+        lines += [
+            f"  sandbox:       {self.url}/sandbox/graph, /sandbox/x  (calls: {self.url}/sandbox/outbox)"
+        ]
         for key in (
             "InquiriesTableName",
             "IngestQueueUrl",
