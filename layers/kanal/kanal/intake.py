@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from kanal.model import (
+    OPEN_STATUSES,
     Action,
     Author,
     Contact,
@@ -118,7 +119,11 @@ class Intake:
             answered = self.store.get_message(message.channel, message.in_reply_to)
             if answered is not None:
                 inquiry = self.store.get_inquiry(answered.inquiry_id)
-                if inquiry is not None and inquiry.customer_id == customer_id:
+                if (
+                    inquiry is not None
+                    and inquiry.customer_id == customer_id
+                    and inquiry.status in OPEN_STATUSES
+                ):
                     inquiry_id = inquiry.id
         return inquiry_id
 

@@ -29,7 +29,3 @@ class StepFunctionsWorkflow:
     def execution_arn(self, inquiry_id: str) -> str:
         prefix, name = self.state_machine_arn.rsplit(":stateMachine:", 1)
         return f"{prefix}:execution:{name}:{inquiry_id}"
-
-    def release(self, task_token: str, output: dict[str, Any]) -> None:
-        """Complete a waiting task (the first response arrived)."""
-        self.client.send_task_success(taskToken=task_token, output=json.dumps(output))
