@@ -1,0 +1,99 @@
+"""In-memory stand-ins for Kanal's adapters, for unit tests of the domain (never shipped)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from kanal.model import Author, Contact, Inquiry, Message, Status
+from kanal.store.dynamo import AlreadyStored
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.messages: dict[tuple[str, str], Message] = {}
+        self.inquiries: dict[str, Inquiry] = {}
+        self.identities: dict[tuple[str, str], str] = {}
+        self.threads: dict[str, str] = {}
+        self.contacts: list[tuple[str, Contact]] = []
+        self.executions: dict[str, str] = {}
+
+    def get_message(self, channel: str, external_id: str) -> Message | None:
+        return self.messages.get((str(channel), external_id))
+
+    def add_message(self, message: Message, in_reply_to: str | None = None) -> None:
+        key = (str(message.channel), message.external_id)
+        if key in self.messages:
+            raise AlreadyStored(message.external_id)
+        self.messages[key] = message
+
+    def edit_message(self, channel: str, external_id: str, text: str) -> bool:
+        stored = self.get_message(channel, external_id)
+        if stored is None:
+            return False
+        self.messages[(str(channel), external_id)] = replace(stored, text=text, edited=True)
+        return True
+
+    def remove_message(self, channel: str, external_id: str) -> bool:
+        stored = self.get_message(channel, external_id)
+        if stored is None:
+            return False
+        self.messages[(str(channel), external_id)] = replace(stored, text="", removed=True)
+        return True
+
+    def find_customer(self, channel: str, identity: str) -> str | None:
+        return self.identities.get((channel, identity))
+
+    def link_identity(self, channel: str, author: Author, customer_id: str) -> str:
+        return self.identities.setdefault((channel, author.id), customer_id)
+
+    def resolve_customer(self, channel: str, author: Author, new_id: str) -> str:
+        return self.find_customer(channel, author.id) or self.link_identity(channel, author, new_id)
+
+    def update_reach(self, customer_id: str, author: Author) -> None:
+        pass
+
+    def update_value(self, customer_id: str, amount: float | None, vip: bool | None) -> None:
+        pass
+
+    def add_contact(self, customer_id: str, contact: Contact) -> None:
+        self.contacts.append((customer_id, contact))
+
+    def open_inquiry_of_thread(self, thread_key: str) -> str | None:
+        return self.threads.get(thread_key)
+
+    def create_inquiry(
+        self, inquiry: Inquiry, first: Message, thread_key: str, in_reply_to: str | None
+    ) -> None:
+        if thread_key in self.threads:
+            raise AlreadyStored(inquiry.external_id)
+        self.add_message(first)
+        self.inquiries[inquiry.id] = inquiry
+        self.threads[thread_key] = inquiry.id
+
+    def get_inquiry(self, inquiry_id: str) -> Inquiry | None:
+        return self.inquiries.get(inquiry_id)
+
+    def set_execution(self, inquiry_id: str, execution_arn: str) -> None:
+        self.executions[inquiry_id] = execution_arn
+
+    def execution_of(self, inquiry_id: str) -> str | None:
+        return self.executions.get(inquiry_id)
+
+    def resolve(self, inquiry_id: str) -> None:
+        """What resolving does to the stored state: the status, and the conversation's marker."""
+        self.inquiries[inquiry_id].status = Status.RESOLVED
+        self.threads = {k: v for k, v in self.threads.items() if v != inquiry_id}
+
+
+class FakeWorkflow:
+    def __init__(self) -> None:
+        self.started: list[str] = []
+
+    def start(self, inquiry_id: str) -> str:
+        self.started.append(inquiry_id)
+        return f"arn:execution:{inquiry_id}"
+
+
+def at(minute: int) -> datetime:
+    return datetime.fromisoformat(f"2026-11-24T10:{minute:02d}:00+00:00")

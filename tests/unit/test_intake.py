@@ -1,0 +1,120 @@
+"""The intake rules, on in-memory adapters: what becomes an inquiry, what joins one, what is dropped."""
+
+from __future__ import annotations
+
+from kanal.intake import Intake, Outcome
+from kanal.model import Action, Author, Channel, ContactEvent, InboundMessage, Visibility
+from tests.fakes import FakeStore, FakeWorkflow, at
+
+
+def message(external_id: str, author: str = "cust-1", thread: str = "t-1", **extra) -> InboundMessage:
+    values = dict(
+        channel=Channel.X,
+        external_id=external_id,
+        author=Author(author, "Kim", "kim"),
+        text="Where is my order?",
+        visibility=Visibility.PUBLIC,
+        thread_id=thread,
+        account_id="brand",
+        created_at=at(1),
+        received_at=at(2),
+    )
+    values.update(extra)
+    return InboundMessage(**values)
+
+
+def intake() -> tuple[Intake, FakeStore, FakeWorkflow]:
+    store, workflow = FakeStore(), FakeWorkflow()
+    return Intake(store, workflow), store, workflow  # type: ignore[arg-type]
+
+
+def test_a_first_message_opens_an_inquiry_and_starts_its_routing():
+    sut, store, workflow = intake()
+    result = sut.ingest(message("1"))
+    assert result.outcome is Outcome.CREATED
+    assert workflow.started == [result.inquiry_id]
+    assert store.inquiries[result.inquiry_id].external_id == "1"
+
+
+def test_the_companys_own_message_is_not_an_inquiry():
+    sut, store, workflow = intake()
+    assert sut.ingest(message("1", own=True)).outcome is Outcome.OWN
+    assert not store.messages and not workflow.started
+
+
+def test_a_redelivery_is_stored_once_and_starts_nothing_new():
+    sut, store, workflow = intake()
+    first = sut.ingest(message("1"))
+    again = sut.ingest(message("1"))
+    assert again.outcome is Outcome.DUPLICATE and again.inquiry_id == first.inquiry_id
+    assert len(store.messages) == 1 and workflow.started == [first.inquiry_id]
+
+
+def test_a_redelivery_starts_the_routing_a_failed_first_attempt_never_started():
+    sut, store, workflow = intake()
+    first = sut.ingest(message("1"))
+    del store.executions[first.inquiry_id]
+    sut.ingest(message("1"))
+    assert workflow.started == [first.inquiry_id, first.inquiry_id]
+
+
+def test_a_follow_up_in_the_same_conversation_joins_the_open_inquiry():
+    sut, _, workflow = intake()
+    first = sut.ingest(message("1"))
+    follow_up = sut.ingest(message("2", created_at=at(5)))
+    assert follow_up.outcome is Outcome.JOINED and follow_up.inquiry_id == first.inquiry_id
+    assert len(workflow.started) == 1
+
+
+def test_another_customer_in_the_same_thread_gets_an_inquiry_of_their_own():
+    sut, _, _ = intake()
+    first = sut.ingest(message("1"))
+    other = sut.ingest(message("2", author="cust-2"))
+    assert other.outcome is Outcome.CREATED and other.inquiry_id != first.inquiry_id
+
+
+def test_a_reply_to_a_message_of_their_open_inquiry_joins_it_even_in_another_thread():
+    sut, _, _ = intake()
+    first = sut.ingest(message("1"))
+    reply = sut.ingest(message("2", thread="t-2", in_reply_to="1"))
+    assert reply.outcome is Outcome.JOINED and reply.inquiry_id == first.inquiry_id
+
+
+def test_a_reply_to_a_resolved_inquiry_or_to_someone_elses_opens_a_new_one():
+    sut, store, _ = intake()
+    first = sut.ingest(message("1"))
+    strangers = sut.ingest(message("2", author="cust-2", thread="t-2", in_reply_to="1"))
+    assert strangers.outcome is Outcome.CREATED and strangers.inquiry_id != first.inquiry_id
+    store.resolve(first.inquiry_id)
+    later = sut.ingest(message("3", thread="t-3", in_reply_to="1"))
+    assert later.outcome is Outcome.CREATED and later.inquiry_id != first.inquiry_id
+
+
+def test_edits_and_removals_change_the_stored_message():
+    sut, store, _ = intake()
+    sut.ingest(message("1"))
+    assert sut.ingest(message("1", action=Action.EDIT, text="Found it")).outcome is Outcome.EDITED
+    assert store.messages[("x", "1")].text == "Found it"
+    assert sut.ingest(message("1", action=Action.REMOVE, text="")).outcome is Outcome.REMOVED
+    assert store.messages[("x", "1")].removed
+    assert sut.ingest(message("9", action=Action.REMOVE, text="")).outcome is Outcome.UNKNOWN
+
+
+def test_a_call_from_a_number_and_a_whatsapp_message_from_it_are_one_customer():
+    sut, store, _ = intake()
+    call = ContactEvent(
+        event_id="c1", kind="call", occurred_at=at(0), channel="phone", identity="+4915112345678"
+    )
+    sut.record_contact(call)
+    sut.ingest(message("w1", author="4915112345678", channel=Channel.WHATSAPP, visibility=Visibility.PRIVATE))
+    customers = {customer for customer, _ in store.contacts}
+    assert len(customers) == 1 and [c.kind for _, c in store.contacts] == ["call", "message"]
+
+
+def test_a_crm_event_naming_a_reference_and_an_email_links_them():
+    sut, store, _ = intake()
+    sut.record_contact(ContactEvent("e1", "order", at(0), customer_ref="C-7", amount=99.0))
+    sut.record_contact(
+        ContactEvent("e2", "email", at(1), channel="email", identity="kim@example.com", customer_ref="C-7")
+    )
+    assert store.find_customer("crm", "C-7") == store.find_customer("email", "kim@example.com")
