@@ -3,6 +3,9 @@
 Both talk to SQS through its API: locally to the emulator's endpoint (the `kanal local` process serves
 it on port + 1), in AWS to the stack's queues found from its outputs. Listing shows what a record is
 (source, platform key, receive count, age), never the message text or the customer's handle.
+
+Redrive receives, re-sends and then deletes each record rather than calling SQS's StartMessageMoveTask:
+the emulator does not implement that API, and one code path for both keeps what is tested what runs.
 """
 
 from __future__ import annotations
