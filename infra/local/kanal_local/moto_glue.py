@@ -12,12 +12,16 @@ in pyproject.toml.
    ourselves, as Lambda's pollers do (see `pollers.py`).
 3. IAM: every botocore call made while a handler runs is checked against that function's role
    (`iam.py`), at `BaseClient._make_api_call`, the one place every client (boto3, PynamoDB) goes through.
+4. Thread safety: moto's DynamoDB keeps items in plain dicts, and a query iterates them; handlers run in
+   several threads here, so DynamoDB calls are serialised at the same place (one lock, never held while a
+   handler runs: DynamoDB calls do not call back into Lambda).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +35,7 @@ from kanal_local import iam
 Invoke = Callable[[str, Any], tuple[Any, str | None]]  # (function name, event) -> (result, error type)
 
 _installed: dict[str, Any] = {}
+_dynamodb_lock = threading.RLock()
 
 
 def install(invoke: Invoke) -> None:
@@ -49,11 +54,15 @@ def install(invoke: Invoke) -> None:
     original_call = _installed["_make_api_call"]
 
     def _make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        service = self.meta.service_model.signing_name
         role = iam.current_role.get()
         if role is not None:
-            iam.check(
-                role, self.meta.service_model.signing_name, self.meta.region_name, operation_name, api_params
-            )
+            iam.check(role, service, self.meta.region_name, operation_name, api_params)
+        if service == "dynamodb":
+            with (
+                _dynamodb_lock
+            ):  # moto's tables are plain dicts: a query iterating one while a put adds fails
+                return original_call(self, operation_name, api_params)
         return original_call(self, operation_name, api_params)
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
