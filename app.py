@@ -14,14 +14,14 @@ from typing import Any, TypeVar
 import boto3
 from chalice import Chalice, Response
 
-from kanal import http
-from kanal.auth import Caller, caller_from_context
+from kanal.adapters.dynamo import DynamoStore
+from kanal.adapters.models import bind
+from kanal.adapters.rules import current_rules, store_rules
+from kanal.api import http
+from kanal.api.auth import Caller, caller_from_context
+from kanal.api.queries import Queries
 from kanal.config import load
 from kanal.errors import BadRequest, KanalError
-from kanal.queries import Queries
-from kanal.rules_config import current_rules, store_rules
-from kanal.store.dynamo import DynamoStore
-from kanal.store.models import bind
 
 app = Chalice(app_name="kanal")
 View = TypeVar("View", bound=Callable[..., Any])

@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 
-from kanal.email_intake import ses_records, sns_notification
+from kanal.intake.email import ses_records, sns_notification
+from kanal.intake.webhook_app import queue
 from kanal.observability import logger, metrics, tracer
-from kanal.webhook_app import queue
 
 
 @logger.inject_lambda_context(clear_state=True)

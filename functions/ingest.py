@@ -3,8 +3,8 @@
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from kanal.intake.pipeline import ingest_body, register_context
 from kanal.observability import logger, metrics, tracer
-from kanal.pipeline import ingest_body, register_context
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -5,13 +5,13 @@ from typing import Any
 
 import boto3
 
+from kanal.adapters.dynamo import DynamoStore
+from kanal.adapters.models import bind
+from kanal.adapters.rules import current_rules
+from kanal.adapters.sns import SnsNotifier
 from kanal.config import load
-from kanal.notify import SnsNotifier
 from kanal.observability import logger, metrics, tracer
-from kanal.routing import Routing
-from kanal.rules_config import current_rules
-from kanal.store.dynamo import DynamoStore
-from kanal.store.models import bind
+from kanal.routing.tasks import Routing
 
 config = load("inquiries_table", "customers_table", "notifications_topic_arn", "rules_parameter")
 bind(config)

@@ -2,9 +2,9 @@
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from kanal.adapters.secrets import CONTACT_EVENTS_SECRET, secret
+from kanal.intake.webhook_app import enqueue_delivery, resolver
 from kanal.observability import logger, metrics, tracer
-from kanal.secrets import CONTACT_EVENTS_SECRET, secret
-from kanal.webhook_app import enqueue_delivery, resolver
 
 app = resolver()
 

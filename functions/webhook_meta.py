@@ -3,10 +3,10 @@
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 
+from kanal.adapters.secrets import META_APP_SECRET, META_VERIFY_TOKEN, secret
 from kanal.channels.signatures import meta_handshake
+from kanal.intake.webhook_app import enqueue_delivery, resolver
 from kanal.observability import logger, metrics, tracer
-from kanal.secrets import META_APP_SECRET, META_VERIFY_TOKEN, secret
-from kanal.webhook_app import enqueue_delivery, resolver
 
 app = resolver()
 

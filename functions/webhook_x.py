@@ -2,11 +2,11 @@
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from kanal.adapters.secrets import X_CONSUMER_SECRET, secret
 from kanal.channels.signatures import x_crc_response
 from kanal.errors import MalformedPayload
+from kanal.intake.webhook_app import enqueue_delivery, resolver
 from kanal.observability import logger, metrics, tracer
-from kanal.secrets import X_CONSUMER_SECRET, secret
-from kanal.webhook_app import enqueue_delivery, resolver
 
 app = resolver()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from kanal.adapters.dynamo import AlreadyStored
 from kanal.model import Author, Contact, Inquiry, Message, Status
-from kanal.store.dynamo import AlreadyStored
 
 
 class FakeStore:

@@ -222,7 +222,7 @@ def inquiries_of(local: Any, channel: str, external_id: str) -> list[dict[str, A
 
 
 def customer_of(local: Any, channel: str, author_id: str) -> str | None:
-    from kanal.intake import identity_key
+    from kanal.intake.ingest import identity_key
 
     kind, value = identity_key(channel, author_id)
     identity = _get(local, "KANAL_CUSTOMERS_TABLE", {"pk": f"IDENT#{kind}#{value}", "sk": "IDENT"})

@@ -44,7 +44,7 @@ def test_a_route_the_template_does_not_declare_is_not_served(local, http):
 def test_a_message_on_the_templates_queue_drives_the_sqs_triggered_function(local):
     # Given a record as the webhook path enqueues it
     from kanal.channels import split_delivery
-    from kanal.records import envelope
+    from kanal.intake.records import envelope
 
     record = split_delivery("meta", load_event("meta/messenger_text.json"))[0]
     # When it is sent straight to the template's ingest queue

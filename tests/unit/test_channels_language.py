@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kanal.language import guess
+from kanal.channels.language import guess
 
 
 @pytest.mark.parametrize(

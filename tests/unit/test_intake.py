@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kanal.intake import Intake, Outcome
+from kanal.intake.ingest import Intake, Outcome
 from kanal.model import Action, Author, Channel, ContactEvent, InboundMessage, Visibility
 from tests.fakes import FakeStore, FakeWorkflow, at
 

@@ -103,8 +103,8 @@ class LocalServer:
 
     def _seed_rules(self) -> None:
         """Store the shipped default rules, as an admin's first PUT /api/rules would."""
+        from kanal.adapters.rules import serialise
         from kanal.priority import default_rules
-        from kanal.rules_config import serialise
 
         self.stack.client("ssm").put_parameter(
             Name=self.stack.environment["KANAL_RULES_PARAMETER"],

@@ -19,8 +19,8 @@ from html.parser import HTMLParser
 from typing import Any
 
 from kanal.channels._common import JsonObject, obj, text_of, to_utc
+from kanal.channels.language import guess
 from kanal.errors import MalformedPayload
-from kanal.language import guess
 from kanal.model import Attachment, Author, Channel, InboundMessage, Visibility
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")

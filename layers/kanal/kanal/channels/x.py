@@ -23,8 +23,8 @@ from kanal.channels._common import (
     require_object,
     text_of,
 )
+from kanal.channels.language import guess
 from kanal.errors import MalformedPayload
-from kanal.language import guess
 from kanal.model import Action, Attachment, Author, Channel, InboundMessage, Visibility
 
 SOURCE = "x"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from kanal.adapters.dynamo import iso
 from kanal.model import Author, Inquiry, Message
-from kanal.store.dynamo import iso
 
 
 def author_view(author: Author) -> dict[str, Any]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kanal.adapters.dynamo import UNROUTED, DynamoStore, open_statuses, queue_key
+from kanal.api.views import detail_view, inquiry_view
 from kanal.errors import BadRequest, NotFound
 from kanal.model import Status
-from kanal.store.dynamo import UNROUTED, DynamoStore, open_statuses, queue_key
-from kanal.views import detail_view, inquiry_view
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 25

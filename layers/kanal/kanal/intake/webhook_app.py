@@ -8,10 +8,10 @@ from functools import cache
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from kanal import http
+from kanal.api import http
 from kanal.config import load
-from kanal.records import RecordQueue
-from kanal.webhooks import accept_delivery
+from kanal.intake.records import RecordQueue
+from kanal.intake.webhooks import accept_delivery
 
 
 def resolver() -> APIGatewayRestResolver:

@@ -16,18 +16,18 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
+from kanal.adapters.dynamo import DynamoStore
+from kanal.adapters.models import bind
+from kanal.adapters.stepfunctions import StepFunctionsWorkflow
 from kanal.channels import normalise_record
 from kanal.channels.email import parse_email
 from kanal.config import load
-from kanal.email_intake import SOURCE as EMAIL
-from kanal.email_intake import S3MailStore
-from kanal.intake import Intake
+from kanal.intake.email import SOURCE as EMAIL
+from kanal.intake.email import S3MailStore
+from kanal.intake.ingest import Intake
+from kanal.intake.records import open_envelope
 from kanal.model import ContactEvent, InboundMessage
 from kanal.observability import logger, metrics
-from kanal.records import open_envelope
-from kanal.store.dynamo import DynamoStore
-from kanal.store.models import bind
-from kanal.workflow import StepFunctionsWorkflow
 
 _config = load(
     "inquiries_table", "messages_table", "customers_table", "idempotency_table", "routing_state_machine_arn"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
+from kanal.adapters.dynamo import AlreadyStored, DynamoStore
 from kanal.model import (
     OPEN_STATUSES,
     Action,
@@ -29,7 +30,6 @@ from kanal.model import (
     Inquiry,
     Message,
 )
-from kanal.store.dynamo import AlreadyStored, DynamoStore
 
 
 class Workflow(Protocol):

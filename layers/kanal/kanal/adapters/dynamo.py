@@ -18,6 +18,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from kanal.adapters.models import AuthorMap, CustomerItem, InquiryItem, MessageItem, QueueIndex
 from kanal.errors import BadRequest
 from kanal.model import (
     OPEN_STATUSES,
@@ -34,7 +35,6 @@ from kanal.model import (
     Status,
     Visibility,
 )
-from kanal.store.models import AuthorMap, CustomerItem, InquiryItem, MessageItem, QueueIndex
 
 UNROUTED = "triage"
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from kanal.adapters.dynamo import DynamoStore
 from kanal.errors import NotFound
 from kanal.model import Inquiry, Priority
 from kanal.priority import Rules, score_inquiry
-from kanal.store.dynamo import DynamoStore
 
 MAX_TIERS = 3
 ESCALATION_MINIMUM_SECONDS = 60

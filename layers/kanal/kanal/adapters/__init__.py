@@ -1,0 +1,1 @@
+"""AWS adapters: DynamoDB (PynamoDB models), Step Functions, SNS, Secrets Manager and SSM Parameter Store."""

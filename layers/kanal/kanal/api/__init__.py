@@ -1,0 +1,1 @@
+"""What the agent API reads and does: the caller, queries, views and the HTTP error mapping."""

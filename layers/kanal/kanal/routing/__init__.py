@@ -1,0 +1,1 @@
+"""Routing: agents and teams, assignment, the SLA clock and escalation tiers (the state machine's tasks)."""
