@@ -15,7 +15,8 @@ import boto3
 from chalice import Chalice, Response
 
 from kanal.adapters.dynamo import DynamoStore
-from kanal.adapters.models import bind
+from kanal.adapters.models import bind, bind_organisation
+from kanal.adapters.organisation import OrganisationStore
 from kanal.adapters.rules import current_rules, store_rules
 from kanal.api import http
 from kanal.api.auth import Caller, caller_from_context
@@ -25,12 +26,16 @@ from kanal.errors import BadRequest, KanalError
 
 app = Chalice(app_name="kanal")
 View = TypeVar("View", bound=Callable[..., Any])
-bind(load("inquiries_table", "messages_table", "customers_table", "rules_parameter"))
+_config = load(
+    "inquiries_table", "messages_table", "customers_table", "organisation_table", "rules_parameter"
+)
+bind(_config)
+bind_organisation(_config)
 
 
 @cache
 def queries() -> Queries:
-    return Queries(DynamoStore())
+    return Queries(DynamoStore(), organisation=OrganisationStore())
 
 
 def route(path: str, method: str) -> Callable[[View], View]:

@@ -89,10 +89,14 @@ class FakeStore:
 class FakeWorkflow:
     def __init__(self) -> None:
         self.started: list[str] = []
+        self.followed: list[str] = []
 
     def start(self, inquiry_id: str) -> str:
         self.started.append(inquiry_id)
         return f"arn:execution:{inquiry_id}"
+
+    def followed_up(self, inquiry_id: str) -> None:
+        self.followed.append(inquiry_id)
 
 
 def at(minute: int) -> datetime:

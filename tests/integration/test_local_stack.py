@@ -74,7 +74,7 @@ def _waiting_execution(local, inquiry_id: str) -> str:
 
 
 def test_routing_execution_runs_its_lambda_task_and_waits_for_the_task_token(local, http):
-    # Given a delivered comment (its inquiry's execution scores it, then waits for a first response)
+    # Given a delivered comment (its inquiry's execution routes it, then waits on its SLA clock)
     body = json.dumps(load_event("meta/page_feed_comment_add.json")).encode()
     response = http.post(
         f"{local.url}/webhooks/meta",
@@ -90,12 +90,13 @@ def test_routing_execution_runs_its_lambda_task_and_waits_for_the_task_token(loc
 
     execution = eventually(running, timeout=20)[0]
     inquiry_id = execution["name"]
-    # When the scoring Lambda task has run and the wait task holds a token
+    # When the routing Lambda task has run and the wait task holds a token
     token = _waiting_execution(local, inquiry_id)
     history = stepfunctions.get_execution_history(executionArn=execution["executionArn"])["events"]
     assert any(e["type"] == "TaskSucceeded" for e in history), "the Lambda task ran"
-    # Then SendTaskSuccess completes the execution
-    stepfunctions.send_task_success(taskToken=token, output=json.dumps({"answered_by": "admin"}))
+    # Then SendTaskSuccess with a clock that says "done" completes the execution
+    clock = {"seconds": 1, "version": 99, "done": True}
+    stepfunctions.send_task_success(taskToken=token, output=json.dumps(clock))
     described = eventually(
         lambda: (
             (d := stepfunctions.describe_execution(executionArn=execution["executionArn"]))["status"]

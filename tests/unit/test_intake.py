@@ -64,6 +64,7 @@ def test_a_follow_up_in_the_same_conversation_joins_the_open_inquiry():
     follow_up = sut.ingest(message("2", created_at=at(5)))
     assert follow_up.outcome is Outcome.JOINED and follow_up.inquiry_id == first.inquiry_id
     assert len(workflow.started) == 1
+    assert workflow.followed == [first.inquiry_id]  # the SLA clock hears of the follow-up
 
 
 def test_another_customer_in_the_same_thread_gets_an_inquiry_of_their_own():

@@ -36,9 +36,7 @@ def mint(agent_id: str, groups: list[str] | None = None, hours: float = TOKEN_HO
     claims = {
         "sub": agent_id,
         "cognito:username": agent_id,
-        "cognito:groups": groups
-        if groups is not None
-        else (["admins"] if agent_id == "admin" else ["agents"]),
+        "cognito:groups": groups if groups is not None else _seeded_groups(agent_id),
         "iss": ISSUER,
         "token_use": "id",
         "iat": now,
@@ -48,6 +46,12 @@ def mint(agent_id: str, groups: list[str] | None = None, hours: float = TOKEN_HO
     payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
     signature = _b64(hmac.new(_key(), f"{header}.{payload}".encode(), hashlib.sha256).digest())
     return f"{header}.{payload}.{signature}"
+
+
+def _seeded_groups(agent_id: str) -> list[str]:
+    from kanal_local.seed import groups_of
+
+    return groups_of(agent_id) or ["agents"]
 
 
 def verify(token: str) -> dict[str, Any] | None:

@@ -68,9 +68,12 @@ class LocalServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalServer:
+        if self.port:
+            self.stack.parameters.setdefault("ConsoleUrl", self.url)
         self.stack.start()
         self._seed_secrets()
         self._seed_rules()
+        self._seed_organisation()
         self._capture_notifications()
         self.gateway = Gateway(self.stack.dispatcher, self.routes(), "local", bearer_claims)
         self.gateway.add_local("GET", "/healthz", self._healthz)
@@ -113,6 +116,12 @@ class LocalServer:
             Tier="Advanced",
             Overwrite=True,
         )
+
+    def _seed_organisation(self) -> None:
+        """Teams, agents (with their notification subscriptions) and on-call ops, from one file."""
+        from kanal_local.seed import seed_organisation
+
+        seed_organisation(self.stack.outputs["NotificationsTopicArn"], self.stack.region)
 
     def _capture_notifications(self) -> None:
         topic = self.stack.outputs.get("NotificationsTopicArn")

@@ -35,6 +35,7 @@ STACK_NAME = "kanal-local"
 # dead-letter queue in seconds, and a rules change that applies within seconds.
 LOCAL_PARAMETERS = {
     "Stage": "local",
+    "LogLevel": "WARNING",  # a newcomer reads what Kanal does, not every handler's log line
     "IngestVisibilityTimeout": "10",
     "IngestMaxReceiveCount": "3",
     "RulesCacheSeconds": "5",

@@ -42,6 +42,15 @@ class Config:
         return self.require("KANAL_CUSTOMERS_TABLE")
 
     @property
+    def organisation_table(self) -> str:
+        return self.require("KANAL_ORGANISATION_TABLE")
+
+    @property
+    def console_url(self) -> str:
+        """Where notifications link to (the agent console)."""
+        return self.environ.get("KANAL_CONSOLE_URL") or "http://127.0.0.1:8787"
+
+    @property
     def idempotency_table(self) -> str:
         return self.require("KANAL_IDEMPOTENCY_TABLE")
 
@@ -68,6 +77,18 @@ class Config:
     @property
     def max_webhook_body_bytes(self) -> int:
         return int(self.environ.get("KANAL_MAX_WEBHOOK_BODY_BYTES", str(1024 * 1024)))
+
+    @property
+    def time_scale(self) -> float:
+        """KANAL_TIME_SCALE: every SLA, warning and escalation delay is this many times shorter (local)."""
+        raw = self.environ.get("KANAL_TIME_SCALE") or "1"
+        try:
+            scale = float(raw)
+        except ValueError:
+            raise ConfigError(f"KANAL_TIME_SCALE must be a number, not {raw!r}") from None
+        if not scale >= 1:
+            raise ConfigError("KANAL_TIME_SCALE must be at least 1")
+        return scale
 
 
 @cache

@@ -39,3 +39,7 @@ class InvalidRules(BadRequest):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
+
+
+class ClockChanged(KanalError):
+    """The SLA clock moved on after the state machine computed its wait: it must look again (its Catch)."""

@@ -5,9 +5,10 @@ Nothing here knows about AWS event shapes or DynamoDB items: adapters map to and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 
 class Channel(StrEnum):
@@ -38,13 +39,14 @@ class Action(StrEnum):
 
 
 class Status(StrEnum):
-    NEW = "new"
+    NEW = "new"  # not routed yet
+    QUEUED = "queued"  # in a team's queue, no owner
     ASSIGNED = "assigned"
-    ANSWERED = "answered"
+    WAITING = "waiting"  # on the customer: the SLA clock is paused
     RESOLVED = "resolved"
 
 
-OPEN_STATUSES = frozenset({Status.NEW, Status.ASSIGNED, Status.ANSWERED})
+OPEN_STATUSES = frozenset({Status.NEW, Status.QUEUED, Status.ASSIGNED, Status.WAITING})
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,69 @@ class Priority:
     rules_version: str | None = None
 
 
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class Sla:
+    """The SLA clock of an inquiry (see kanal.routing.clock)."""
+
+    started_at: datetime  # the current window opened
+    due_at: datetime  # the response is due
+    warn_at: datetime | None = None
+    warned: bool = False
+    responded: bool = False  # the current window's response was given
+    paused: bool = False  # waiting on the customer
+    first_response_at: datetime | None = None
+    breached: bool = False
+    tier: int = 0  # escalation tiers fired in this window
+    version: int = 0
+
+    @property
+    def window(self) -> timedelta:
+        return self.due_at - self.started_at
+
+    @property
+    def pending(self) -> bool:
+        """A response is owed and the clock runs."""
+        return not self.responded and not self.paused
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("started_at", "due_at", "warn_at", "first_response_at"):
+            data[key] = _iso(data[key])
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Sla:
+        started, due = _time(data["started_at"]), _time(data["due_at"])
+        assert started is not None and due is not None
+        return cls(
+            started_at=started,
+            due_at=due,
+            warn_at=_time(data.get("warn_at")),
+            warned=bool(data.get("warned")),
+            responded=bool(data.get("responded")),
+            paused=bool(data.get("paused")),
+            first_response_at=_time(data.get("first_response_at")),
+            breached=bool(data.get("breached")),
+            tier=int(data.get("tier", 0)),
+            version=int(data.get("version", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class Escalation:
+    tier: int
+    at: datetime
+    to: tuple[str, ...]  # who was told: agent ids, or "ops"
+
+
 @dataclass
 class Inquiry:
     id: str
@@ -162,6 +227,9 @@ class Inquiry:
     team: str | None = None
     assignee: str | None = None
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+    sla: Sla | None = None
+    escalations: tuple[Escalation, ...] = ()
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

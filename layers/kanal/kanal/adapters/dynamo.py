@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any, cast
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -28,10 +28,12 @@ from kanal.model import (
     Contact,
     CustomerContext,
     Direction,
+    Escalation,
     Inquiry,
     Message,
     Priority,
     Reason,
+    Sla,
     Status,
     Visibility,
 )
@@ -123,7 +125,31 @@ def to_inquiry(item: InquiryItem) -> Inquiry:
         team=item.team,
         assignee=item.assignee,
         attachments=tuple(Attachment(**a) for a in item.attachments or []),
+        sla=Sla.from_json(item.sla) if item.sla else None,
+        escalations=tuple(
+            Escalation(int(e["tier"]), parse_iso(e["at"]), tuple(e.get("to") or ()))
+            for e in item.escalations or []
+        ),
+        claimed_at=parse_iso(item.claimed_at) if item.claimed_at else None,
     )
+
+
+def escalation_json(escalation: Escalation) -> dict[str, Any]:
+    return {"tier": escalation.tier, "at": iso(escalation.at), "to": list(escalation.to)}
+
+
+def status_actions(item: InquiryItem, status: Status, team: str | None = None) -> list[Action]:
+    """Set the status, keeping the queue and assignee index keys in step."""
+    team = team if team is not None else item.team
+    actions: list[Action] = [
+        InquiryItem.status.set(str(status)),
+        InquiryItem.queue_key.set(queue_key(team, status)),
+    ]
+    if team is not None:
+        actions.append(InquiryItem.team.set(team))
+    if item.assignee:
+        actions.append(InquiryItem.assignee_key.set(f"{item.assignee}#{status}"))
+    return actions
 
 
 def to_message(item: MessageItem) -> Message:
@@ -371,10 +397,13 @@ class DynamoStore:
         except DoesNotExist:
             return None
 
-    def set_priority(self, inquiry_id: str, priority: Priority) -> None:
-        update_inquiry(
+    def set_priority(
+        self, inquiry_id: str, priority: Priority, more: Callable[[InquiryItem], list[Action]] | None = None
+    ) -> InquiryItem:
+        return update_inquiry(
             inquiry_id,
             lambda item: [
+                *(more(item) if more else []),
                 InquiryItem.priority.set(_priority_json(priority)),
                 InquiryItem.sla_due_at.set(iso(priority.sla_due_at))
                 if priority.sla_due_at
@@ -387,6 +416,48 @@ class DynamoStore:
         update_inquiry(
             inquiry_id, [InquiryItem.task_token.set(token) if token else InquiryItem.task_token.remove()]
         )
+
+    def change(self, inquiry_id: str, actions: Actions) -> Inquiry:
+        """Any change of an inquiry under its version (``actions`` may look at the current item first)."""
+        return to_inquiry(update_inquiry(inquiry_id, actions))
+
+    def task_token_of(self, inquiry_id: str) -> str | None:
+        try:
+            item = InquiryItem.get(inquiry_id, consistent_read=True, attributes_to_get=["task_token"])
+        except DoesNotExist:
+            return None
+        return item.task_token
+
+    def clear_task_token(self, inquiry_id: str, token: str) -> None:
+        """Forget the token once used, unless a newer wait stored another one meanwhile."""
+        try:
+            InquiryItem(inquiry_id).update(
+                actions=[InquiryItem.task_token.remove()], condition=InquiryItem.task_token == token
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def close_thread(self, inquiry_id: str) -> None:
+        """The conversation's next message opens a new inquiry (the marker pointed at this one)."""
+        item = InquiryItem.get(inquiry_id, attributes_to_get=["thread_key"])
+        try:
+            CustomerItem(f"THREAD#{item.thread_key}", "OPEN").delete(
+                condition=CustomerItem.inquiry_id == inquiry_id
+            )
+        except DeleteError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def by_assignee(self, agent_id: str, status: Status, limit: int = 100) -> list[Inquiry]:
+        return [
+            to_inquiry(item) for item in InquiryItem.by_assignee.query(f"{agent_id}#{status}", limit=limit)
+        ]
+
+    def queued(self, team: str, limit: int = 25) -> list[Inquiry]:
+        """The team's queue without an owner, most urgent first."""
+        partition = queue_key(team, Status.QUEUED)
+        return [to_inquiry(item) for item in InquiryItem.by_queue.query(partition, limit=limit)]
 
     def queue(
         self, partitions: list[str], limit: int, cursor: str | None

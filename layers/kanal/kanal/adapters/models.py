@@ -30,6 +30,15 @@ class QueueIndex(GlobalSecondaryIndex["InquiryItem"]):
     queue_rank = UnicodeAttribute(range_key=True)  # "<band>#<sla due>#<id>": most urgent first
 
 
+class AssigneeIndex(GlobalSecondaryIndex["InquiryItem"]):
+    class Meta:
+        index_name = "by_assignee"
+        projection = AllProjection()
+
+    assignee_key = UnicodeAttribute(hash_key=True)  # "<agent>#<status>"
+    queue_rank = UnicodeAttribute(range_key=True)
+
+
 class AuthorMap(MapAttribute[str, object]):
     id = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
@@ -65,10 +74,15 @@ class InquiryItem(Model):
     attachments = JSONAttribute(default=list)
     task_token = UnicodeAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)
+    sla = JSONAttribute(null=True)  # the SLA clock (kanal.routing.clock.Sla as JSON)
+    escalations = JSONAttribute(default=list)  # [{"tier", "at", "to"}]
+    claimed_at = UnicodeAttribute(null=True)
     queue_key = UnicodeAttribute()
     queue_rank = UnicodeAttribute()
+    assignee_key = UnicodeAttribute(null=True)
     version = VersionAttribute()
     by_queue = QueueIndex()
+    by_assignee = AssigneeIndex()
 
 
 class InquiryMessagesIndex(GlobalSecondaryIndex["MessageItem"]):
@@ -144,3 +158,76 @@ def bind(config: Config) -> None:
         model.Meta.table_name = table
         model.Meta.region = config.region
         model._connection = None  # the next call connects to the newly bound table
+
+
+class RosterIndex(GlobalSecondaryIndex["MemberItem"]):
+    """The members of a team in one status: "online agents of team T" reads that team's online members."""
+
+    class Meta:
+        index_name = "by_roster"
+        projection = AllProjection()
+
+    roster = UnicodeAttribute(hash_key=True)  # "<team>#<status>"
+    agent_id = UnicodeAttribute(range_key=True)
+
+
+class KindIndex(GlobalSecondaryIndex["OrgItem"]):
+    """Every agent, team or on-call contact of the organisation (lists for leads and admins)."""
+
+    class Meta:
+        index_name = "by_kind"
+        projection = AllProjection()
+
+    kind = UnicodeAttribute(hash_key=True)  # agent | team | oncall
+    pk = UnicodeAttribute(range_key=True)
+
+
+class OrgItem(Model):
+    """The organisation table, one model per item kind:
+
+    pk=AGENT#<id>   sk=PROFILE        an agent, their status and running figures
+    pk=TEAM#<id>    sk=PROFILE        a team
+    pk=TEAM#<id>    sk=MEMBER#<agent> a team membership, indexed by (team, status) for routing
+    pk=ONCALL#<id>  sk=PROFILE        an on-call ops contact
+    pk=SMS#<phone>  sk=REF#<ref>      a notification SMS that named an inquiry (two-way SMS replies)
+    """
+
+    class Meta:
+        table_name = "unbound"
+        region: str | None = None
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute(null=True)
+    data = JSONAttribute(null=True)  # the profile (agent, team, on-call) as plain JSON
+    status = UnicodeAttribute(null=True)
+    open_caseload = NumberAttribute(null=True)
+    max_concurrent = NumberAttribute(null=True)
+    figures = JSONAttribute(null=True)
+    subscriptions = JSONAttribute(null=True)  # protocol -> {"endpoint", "arn"}
+    inquiry_id = UnicodeAttribute(null=True)
+    agent_id = UnicodeAttribute(null=True)
+    ref = UnicodeAttribute(null=True)
+    sent_at = UnicodeAttribute(null=True)
+    expires = NumberAttribute(null=True)
+    by_kind = KindIndex()
+
+
+class MemberItem(Model):
+    class Meta:
+        table_name = "unbound"
+        region: str | None = None
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    roster = UnicodeAttribute()
+    agent_id = UnicodeAttribute()
+    team = UnicodeAttribute()
+    by_roster = RosterIndex()
+
+
+def bind_organisation(config: Config) -> None:
+    for model in (OrgItem, MemberItem):
+        model.Meta.table_name = config.organisation_table
+        model.Meta.region = config.region
+        model._connection = None

@@ -29,3 +29,22 @@ class StepFunctionsWorkflow:
     def execution_arn(self, inquiry_id: str) -> str:
         prefix, name = self.state_machine_arn.rsplit(":stateMachine:", 1)
         return f"{prefix}:execution:{name}:{inquiry_id}"
+
+
+class TaskReleaser:
+    """Completes a waiting `.waitForTaskToken` task with an output (SendTaskSuccess)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def release(self, token: str, output: dict[str, Any]) -> bool:
+        try:
+            self.client.send_task_success(taskToken=token, output=json.dumps(output))
+        except (
+            self.client.exceptions.TaskDoesNotExist,
+            self.client.exceptions.TaskTimedOut,
+            self.client.exceptions.InvalidToken,
+        ) as error:
+            logger.info("wait over already", extra={"error_type": type(error).__name__})
+            return False
+        return True

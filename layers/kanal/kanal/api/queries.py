@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kanal.adapters.dynamo import UNROUTED, DynamoStore, open_statuses, queue_key
+from kanal.adapters.organisation import OrganisationStore
 from kanal.api.views import detail_view, inquiry_view
 from kanal.errors import BadRequest, NotFound
 from kanal.model import Status
@@ -34,12 +35,17 @@ def _limit(limit: str | None) -> int:
 
 
 class Queries:
-    def __init__(self, store: DynamoStore, teams: list[str] | None = None) -> None:
+    def __init__(self, store: DynamoStore, organisation: OrganisationStore | None = None) -> None:
         self.store = store
-        self.teams = teams or [UNROUTED]
+        self.organisation = organisation
+
+    def teams(self) -> list[str]:
+        """Every team's queue and the queue of inquiries no team takes."""
+        known = [team.id for team in self.organisation.teams()] if self.organisation else []
+        return [*known, UNROUTED]
 
     def list_inquiries(self, params: dict[str, str]) -> dict[str, Any]:
-        teams = [params["team"]] if params.get("team") else self.teams
+        teams = [params["team"]] if params.get("team") else self.teams()
         partitions = [queue_key(team, status) for team in teams for status in _statuses(params.get("status"))]
         items, cursor = self.store.queue(partitions, _limit(params.get("limit")), params.get("cursor"))
         return {"items": [inquiry_view(i) for i in items], "next": cursor}

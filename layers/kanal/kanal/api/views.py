@@ -32,7 +32,12 @@ def inquiry_view(inquiry: Inquiry) -> dict[str, Any]:
         }
         if priority
         else None,
-        "sla_due_at": iso(priority.sla_due_at) if priority and priority.sla_due_at else None,
+        "sla_due_at": iso(inquiry.sla.due_at)
+        if inquiry.sla
+        else iso(priority.sla_due_at)
+        if priority and priority.sla_due_at
+        else None,
+        "breached": bool(inquiry.sla and inquiry.sla.breached),
         "assignee": inquiry.assignee,
         "team": inquiry.team,
         "customer_id": inquiry.customer_id,
@@ -58,6 +63,28 @@ def message_view(message: Message) -> dict[str, Any]:
     }
 
 
+def sla_view(inquiry: Inquiry) -> dict[str, Any] | None:
+    sla = inquiry.sla
+    if sla is None:
+        return None
+    return {
+        "due_at": iso(sla.due_at),
+        "started_at": iso(sla.started_at),
+        "warn_at": iso(sla.warn_at) if sla.warn_at else None,
+        "first_response_at": iso(sla.first_response_at) if sla.first_response_at else None,
+        "paused": sla.paused,
+        "responded": sla.responded,
+        "breached": sla.breached,
+        "tier": sla.tier,
+    }
+
+
 def detail_view(inquiry: Inquiry, messages: list[Message]) -> dict[str, Any]:
     ordered = sorted(messages, key=lambda m: (m.created_at, m.external_id))
-    return {**inquiry_view(inquiry), "messages": [message_view(m) for m in ordered]}
+    return {
+        **inquiry_view(inquiry),
+        "messages": [message_view(m) for m in ordered],
+        "sla": sla_view(inquiry),
+        "escalations": [{"tier": e.tier, "at": iso(e.at), "to": list(e.to)} for e in inquiry.escalations],
+        "claimed_at": iso(inquiry.claimed_at) if inquiry.claimed_at else None,
+    }

@@ -37,6 +37,10 @@ class Workflow(Protocol):
         """Start (or find, when started already) the routing execution of an inquiry; return its id."""
         ...
 
+    def followed_up(self, inquiry_id: str) -> None:
+        """The customer wrote again on an open inquiry (the SLA clock may open a next-response window)."""
+        ...
+
 
 class Outcome(StrEnum):
     CREATED = "created"
@@ -135,6 +139,7 @@ class Intake:
             self.store.add_message(_message(inquiry_id, message), message.in_reply_to)
         except AlreadyStored:
             return Result(Outcome.DUPLICATE, inquiry_id)
+        self.workflow.followed_up(inquiry_id)
         return Result(Outcome.JOINED, inquiry_id)
 
     def _create(self, customer_id: str, key: str, message: InboundMessage) -> Result:

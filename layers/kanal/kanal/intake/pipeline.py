@@ -49,10 +49,19 @@ def mail_store() -> S3MailStore:
     return S3MailStore(boto3.client("s3"))
 
 
+class RoutingWorkflow(StepFunctionsWorkflow):
+    """Starts an inquiry's routing execution; tells its SLA clock when the customer writes again."""
+
+    def followed_up(self, inquiry_id: str) -> None:
+        from kanal.routing.wiring import routing  # only a follow-up needs the routing service
+
+        routing().followed_up(inquiry_id)
+
+
 @cache
 def intake() -> Intake:
     return Intake(
-        DynamoStore(), StepFunctionsWorkflow(boto3.client("stepfunctions"), _config.routing_state_machine_arn)
+        DynamoStore(), RoutingWorkflow(boto3.client("stepfunctions"), _config.routing_state_machine_arn)
     )
 
 

@@ -1,0 +1,51 @@
+"""The organisation the local stack starts with, from one file: `infra/local/organisation.json`."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+ORGANISATION_FILE = Path(__file__).resolve().parents[1] / "organisation.json"
+
+
+@cache
+def organisation_document(path: Path = ORGANISATION_FILE) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return document
+
+
+def groups_of(agent_id: str) -> list[str] | None:
+    """The seeded agent's Cognito groups (for `kanal token`), or None for an unknown id."""
+    for agent in organisation_document()["agents"]:
+        if agent["id"] == agent_id:
+            return list(agent.get("groups") or ["agents"])
+    return None
+
+
+def seed_organisation(topic_arn: str, region: str, path: Path = ORGANISATION_FILE) -> dict[str, int]:
+    """Store the teams, agents and on-call contacts, with their notification subscriptions."""
+    import os
+
+    from kanal.adapters.models import bind_organisation
+    from kanal.adapters.organisation import OrganisationStore
+    from kanal.adapters.sns import SnsNotifier
+    from kanal.config import Config
+    from kanal.routing.org import agent_from_document, oncall_from_document, team_from_document
+    from kanal.routing.organisation import Organisation
+
+    bind_organisation(Config(dict(os.environ)))
+    document = organisation_document(path)
+    organisation = Organisation(
+        OrganisationStore(), SnsNotifier(boto3.client("sns", region_name=region), topic_arn)
+    )
+    for team in document["teams"]:
+        organisation.save_team(team_from_document(team), create=True)
+    for agent in document["agents"]:
+        organisation.save_agent(agent_from_document(agent), create=True)
+    for contact in document.get("oncall", []):
+        organisation.save_oncall(oncall_from_document(contact))
+    return {"teams": len(document["teams"]), "agents": len(document["agents"])}

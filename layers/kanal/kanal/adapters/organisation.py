@@ -1,0 +1,385 @@
+"""The DynamoDB adapter of the organisation: agents, teams, on-call contacts, memberships, SMS references.
+
+Routing reads "the online members of team T" from the roster index (one query, as many items as that
+team has online members) and their profiles with one BatchGetItem: the cost of a decision grows with the
+team, never with the company. Caseload changes are conditional: an agent is never given more than their
+capacity, and two assignments of one inquiry cannot both succeed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from kanal.adapters.dynamo import _connection, iso, queue_key
+from kanal.adapters.models import InquiryItem, MemberItem, OrgItem
+from kanal.errors import Conflict, NotFound
+from kanal.model import Status
+from kanal.routing.org import Agent, AgentStatus, Figures, OnCall, Skills, Team
+
+AGENT, TEAM, ONCALL = "agent", "team", "oncall"
+PROFILE = "PROFILE"
+
+
+class CapacityTaken(Exception):
+    """The agent went offline or reached capacity while being assigned; try the next one."""
+
+
+class AlreadyOwned(Exception):
+    """Somebody else changed the inquiry's owner first."""
+
+
+def _pk(kind: str, ident: str) -> str:
+    return f"{kind.upper()}#{ident}"
+
+
+def roster(team: str, status: str) -> str:
+    return f"{team}#{status}"
+
+
+def _tuple(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value or ())
+
+
+def to_agent(item: OrgItem) -> Agent:
+    data = dict(item.data or {})
+    skills = data.get("skills") or {}
+    figures = dict(item.figures or {})
+    return Agent(
+        id=data["id"],
+        name=str(data.get("name") or data["id"]),
+        email=data.get("email"),
+        phone=data.get("phone"),
+        language=data.get("language", "en"),
+        teams=_tuple(data.get("teams")),
+        groups=_tuple(data.get("groups")) or ("agents",),
+        skills=Skills(
+            _tuple(skills.get("channels")), _tuple(skills.get("languages")), _tuple(skills.get("topics"))
+        ),
+        max_concurrent=int(item.max_concurrent or data.get("max_concurrent", 5)),
+        status=AgentStatus(item.status or AgentStatus.OFFLINE),
+        figures=Figures(
+            open_caseload=int(item.open_caseload or 0),
+            first_responses=int(figures.get("first_responses", 0)),
+            first_response_seconds=float(figures.get("first_response_seconds", 0)),
+            csat_count=int(figures.get("csat_count", 0)),
+            csat_total=float(figures.get("csat_total", 0)),
+            last_assigned_at=str(figures.get("last_assigned_at", "")),
+        ),
+    )
+
+
+def agent_data(agent: Agent) -> dict[str, Any]:
+    return {
+        "id": agent.id,
+        "name": agent.name,
+        "email": agent.email,
+        "phone": agent.phone,
+        "language": agent.language,
+        "teams": list(agent.teams),
+        "groups": list(agent.groups),
+        "skills": {k: list(v) for k, v in asdict(agent.skills).items()},
+        "max_concurrent": agent.max_concurrent,
+    }
+
+
+def _figures_json(figures: Figures) -> dict[str, Any]:
+    data = asdict(figures)
+    data.pop("open_caseload")
+    return data
+
+
+def to_team(item: OrgItem) -> Team:
+    data = dict(item.data or {})
+    return Team(
+        id=data["id"],
+        name=str(data.get("name") or data["id"]),
+        lead=data.get("lead"),
+        channels=_tuple(data.get("channels")),
+        languages=_tuple(data.get("languages")),
+        topics=_tuple(data.get("topics")),
+        calendar=data.get("calendar"),
+        escalation_chain=_tuple(data.get("escalation_chain")),
+        order=int(data.get("order", 100)),
+    )
+
+
+def team_data(team: Team) -> dict[str, Any]:
+    data = asdict(team)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+
+def to_oncall(item: OrgItem) -> OnCall:
+    data = dict(item.data or {})
+    return OnCall(
+        data["id"],
+        str(data.get("name") or data["id"]),
+        data.get("phone"),
+        data.get("email"),
+        data.get("language", "en"),
+    )
+
+
+def _now() -> str:
+    return iso(datetime.now(UTC))
+
+
+class OrganisationStore:
+    """Agents, teams and on-call contacts. Key lookups and queries only: never a Scan."""
+
+    # ---------------------------------------------------------------- agents
+    def get_agent(self, agent_id: str) -> Agent | None:
+        try:
+            return to_agent(OrgItem.get(_pk(AGENT, agent_id), PROFILE))
+        except DoesNotExist:
+            return None
+
+    def agents(self, ids: Iterable[str]) -> list[Agent]:
+        keys = [(_pk(AGENT, i), PROFILE) for i in dict.fromkeys(ids)]
+        found = {to_agent(item).id: to_agent(item) for item in OrgItem.batch_get(keys)} if keys else {}
+        return [found[i] for i in dict.fromkeys(ids) if i in found]
+
+    def all_agents(self) -> list[Agent]:
+        return sorted((to_agent(i) for i in OrgItem.by_kind.query(AGENT)), key=lambda a: a.id)
+
+    def members(self, team: str) -> list[Agent]:
+        ids = [m.agent_id for m in MemberItem.query(_pk(TEAM, team), MemberItem.sk.startswith("MEMBER#"))]
+        return self.agents(ids)
+
+    def online_members(self, team: str) -> list[Agent]:
+        """The team's online agents with their figures: one query and one batch read."""
+        ids = [m.agent_id for m in MemberItem.by_roster.query(roster(team, AgentStatus.ONLINE))]
+        return self.agents(ids)
+
+    def save_agent(self, agent: Agent, create: bool) -> Agent:
+        """Create (Conflict when the id exists) or replace an agent's profile; status and figures are kept
+        (they are the system's), memberships follow ``agent.teams``."""
+        key = _pk(AGENT, agent.id)
+        existing = self.get_agent(agent.id)
+        if create and existing is not None:
+            raise Conflict(f"agent {agent.id} exists already")
+        if not create and existing is None:
+            raise NotFound(f"agent {agent.id} does not exist")
+        if existing is not None:
+            agent = replace(agent, status=existing.status, figures=existing.figures)
+        item = OrgItem(
+            key,
+            PROFILE,
+            kind=AGENT,
+            data=agent_data(agent),
+            status=str(agent.status),
+            open_caseload=agent.figures.open_caseload,
+            max_concurrent=agent.max_concurrent,
+            figures=_figures_json(agent.figures),
+        )
+        if existing is not None:
+            item.subscriptions = OrgItem.get(key, PROFILE).subscriptions
+        old_teams = set(existing.teams) if existing else set()
+        with TransactWrite(connection=_connection(OrgItem.Meta.region)) as transaction:
+            if create:
+                transaction.save(item, condition=OrgItem.pk.does_not_exist())
+            else:
+                transaction.save(item, condition=OrgItem.pk.exists())
+            for team in set(agent.teams):
+                transaction.save(self._member(team, agent.id, agent.status))
+            for team in old_teams - set(agent.teams):
+                transaction.delete(MemberItem(_pk(TEAM, team), f"MEMBER#{agent.id}"))
+        return agent
+
+    @staticmethod
+    def _member(team: str, agent_id: str, status: str) -> MemberItem:
+        return MemberItem(
+            _pk(TEAM, team), f"MEMBER#{agent_id}", roster=roster(team, status), agent_id=agent_id, team=team
+        )
+
+    def set_status(self, agent_id: str, status: AgentStatus) -> Agent:
+        agent = self.get_agent(agent_id)
+        if agent is None:
+            raise NotFound(f"agent {agent_id} does not exist")
+        with TransactWrite(connection=_connection(OrgItem.Meta.region)) as transaction:
+            transaction.update(
+                OrgItem(_pk(AGENT, agent_id), PROFILE),
+                actions=[OrgItem.status.set(str(status))],
+                condition=OrgItem.pk.exists(),
+            )
+            for team in agent.teams:
+                transaction.save(self._member(team, agent_id, status))
+        return replace(agent, status=status)
+
+    def subscriptions(self, agent_id: str) -> dict[str, Any]:
+        try:
+            return dict(OrgItem.get(_pk(AGENT, agent_id), PROFILE).subscriptions or {})
+        except DoesNotExist:
+            return {}
+
+    def set_subscriptions(self, kind: str, ident: str, subscriptions: dict[str, Any]) -> None:
+        OrgItem(_pk(kind, ident), PROFILE).update(actions=[OrgItem.subscriptions.set(subscriptions)])
+
+    def record_first_response(self, agent_id: str, seconds: float) -> None:
+        item = OrgItem.get(_pk(AGENT, agent_id), PROFILE, consistent_read=True)
+        figures = dict(item.figures or {})
+        figures["first_responses"] = int(figures.get("first_responses", 0)) + 1
+        figures["first_response_seconds"] = float(figures.get("first_response_seconds", 0)) + seconds
+        item.update(actions=[OrgItem.figures.set(figures)])
+
+    def release(self, agent_id: str) -> None:
+        """One inquiry fewer on the agent's caseload (never below zero)."""
+        try:
+            OrgItem(_pk(AGENT, agent_id), PROFILE).update(
+                actions=[OrgItem.open_caseload.add(-1)], condition=OrgItem.open_caseload > 0
+            )
+        except UpdateError as error:  # a caseload already at zero stays there
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    # ---------------------------------------------------------------- assignment
+    def assign(
+        self,
+        inquiry_id: str,
+        team: str,
+        agent: Agent,
+        previous: str | None,
+        actions: list[Action] | None = None,
+    ) -> None:
+        """Give the inquiry to ``agent`` (taking it from ``previous``, or from nobody) in one transaction.
+
+        Raises AlreadyOwned when the inquiry's owner is no longer ``previous`` or it is resolved, and
+        CapacityTaken when the agent went offline or reached capacity meanwhile.
+        """
+        inquiry = InquiryItem.get(inquiry_id, consistent_read=True)
+        if inquiry.assignee != previous or inquiry.status == Status.RESOLVED:
+            raise AlreadyOwned(inquiry_id)
+        status = inquiry.status if inquiry.status == Status.WAITING else Status.ASSIGNED
+        owner: Condition = (
+            InquiryItem.assignee == previous if previous else InquiryItem.assignee.does_not_exist()
+        )
+        with_capacity = (OrgItem.open_caseload < agent.max_concurrent) & (
+            OrgItem.status == str(AgentStatus.ONLINE)
+        )
+        try:
+            with TransactWrite(connection=_connection(OrgItem.Meta.region)) as transaction:
+                transaction.update(
+                    inquiry,
+                    actions=[
+                        InquiryItem.assignee.set(agent.id),
+                        InquiryItem.team.set(team),
+                        InquiryItem.status.set(str(status)),
+                        InquiryItem.queue_key.set(queue_key(team, status)),
+                        InquiryItem.assignee_key.set(f"{agent.id}#{status}"),
+                        InquiryItem.updated_at.set(_now()),
+                        *(actions or []),
+                    ],
+                    condition=owner & (InquiryItem.status != str(Status.RESOLVED)),
+                )
+                transaction.update(
+                    OrgItem(_pk(AGENT, agent.id), PROFILE),
+                    actions=[
+                        OrgItem.open_caseload.add(1),
+                        OrgItem.figures.set({**_figures_json(agent.figures), "last_assigned_at": _now()}),
+                    ],
+                    condition=with_capacity,
+                )
+                if previous:
+                    transaction.update(
+                        OrgItem(_pk(AGENT, previous), PROFILE),
+                        actions=[OrgItem.open_caseload.add(-1)],
+                        condition=OrgItem.open_caseload > 0,
+                    )
+        except TransactWriteError as error:
+            codes = [reason.code if reason else None for reason in error.cancellation_reasons or []]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                raise AlreadyOwned(inquiry_id) from error  # changed meanwhile: the caller looks again
+            if "ConditionalCheckFailed" in codes:
+                raise CapacityTaken(agent.id) from error
+            raise
+
+    def unassign(self, inquiry_id: str, previous: str, team: str, status: Status = Status.QUEUED) -> None:
+        """Take the inquiry from ``previous`` back into its team's queue."""
+        inquiry = InquiryItem.get(inquiry_id, consistent_read=True)
+        if inquiry.assignee != previous:
+            raise AlreadyOwned(inquiry_id)
+        with TransactWrite(connection=_connection(OrgItem.Meta.region)) as transaction:
+            transaction.update(
+                inquiry,
+                actions=[
+                    InquiryItem.assignee.remove(),
+                    InquiryItem.assignee_key.remove(),
+                    InquiryItem.team.set(team),
+                    InquiryItem.status.set(str(status)),
+                    InquiryItem.queue_key.set(queue_key(team, status)),
+                    InquiryItem.updated_at.set(_now()),
+                ],
+                condition=InquiryItem.assignee == previous,
+            )
+            transaction.update(
+                OrgItem(_pk(AGENT, previous), PROFILE),
+                actions=[OrgItem.open_caseload.add(-1)],
+                condition=OrgItem.open_caseload > 0,
+            )
+
+    # ---------------------------------------------------------------- teams and on-call
+    def get_team(self, team_id: str) -> Team | None:
+        try:
+            return to_team(OrgItem.get(_pk(TEAM, team_id), PROFILE))
+        except DoesNotExist:
+            return None
+
+    def teams(self) -> list[Team]:
+        return sorted((to_team(i) for i in OrgItem.by_kind.query(TEAM)), key=lambda t: (t.order, t.id))
+
+    def save_team(self, team: Team, create: bool) -> Team:
+        condition = OrgItem.pk.does_not_exist() if create else OrgItem.pk.exists()
+        try:
+            OrgItem(_pk(TEAM, team.id), PROFILE, kind=TEAM, data=team_data(team)).save(condition=condition)
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            if create:
+                raise Conflict(f"team {team.id} exists already") from error
+            raise NotFound(f"team {team.id} does not exist") from error
+        return team
+
+    def get_oncall(self, oncall_id: str) -> OnCall | None:
+        try:
+            return to_oncall(OrgItem.get(_pk(ONCALL, oncall_id), PROFILE))
+        except DoesNotExist:
+            return None
+
+    def oncall(self) -> list[OnCall]:
+        return sorted((to_oncall(i) for i in OrgItem.by_kind.query(ONCALL)), key=lambda o: o.id)
+
+    def save_oncall(self, contact: OnCall) -> OnCall:
+        OrgItem(_pk(ONCALL, contact.id), PROFILE, kind=ONCALL, data=asdict(contact)).save()
+        return contact
+
+    # ---------------------------------------------------------------- two-way SMS references
+    def remember_sms(self, phone: str, ref: str, inquiry_id: str, agent_id: str, ttl_seconds: int) -> None:
+        now = datetime.now(UTC)
+        expires = int(now.timestamp()) + ttl_seconds
+        for sk in (f"REF#{ref}", "LAST"):
+            OrgItem(
+                f"SMS#{phone}",
+                sk,
+                inquiry_id=inquiry_id,
+                agent_id=agent_id,
+                ref=ref,
+                sent_at=iso(now),
+                expires=expires,
+            ).save()
+
+    def sms_reference(self, phone: str, ref: str | None) -> tuple[str, str, str] | None:
+        """(inquiry id, agent id, ref) of the notification SMS to ``phone`` named ``ref`` (or the last)."""
+        try:
+            item = OrgItem.get(f"SMS#{phone}", f"REF#{ref}" if ref else "LAST")
+        except DoesNotExist:
+            return None
+        if item.expires is not None and item.expires < datetime.now(UTC).timestamp():
+            return None
+        return str(item.inquiry_id), str(item.agent_id), str(item.ref)

@@ -1,0 +1,59 @@
+"""Routing's composition for a function: the AWS adapters behind the routing service, built once."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import boto3
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import ClientError
+
+from kanal.adapters.dynamo import DynamoStore
+from kanal.adapters.models import bind, bind_organisation
+from kanal.adapters.organisation import OrganisationStore
+from kanal.adapters.rules import current_rules
+from kanal.adapters.sns import SnsNotifier
+from kanal.adapters.stepfunctions import TaskReleaser
+from kanal.config import config, load
+from kanal.routing.policy import Policy, compiled_policy, default_policy
+from kanal.routing.tasks import Routing
+
+
+def current_policy() -> Policy:
+    """The stored escalation policy, or the shipped default when none is stored."""
+    name = config().environ.get("KANAL_ESCALATION_PARAMETER")
+    if not name:
+        return default_policy()
+    try:
+        text = parameters.get_parameter(
+            name, max_age=int(config().environ.get("KANAL_RULES_CACHE_SECONDS", "60"))
+        )
+    except GetParameterError as error:
+        cause = error.__cause__ or error.__context__
+        if isinstance(cause, ClientError) and cause.response["Error"]["Code"] == "ParameterNotFound":
+            return default_policy()
+        raise
+    return compiled_policy(str(text))
+
+
+@cache
+def notifier() -> SnsNotifier:
+    return SnsNotifier(boto3.client("sns"), config().notifications_topic_arn)
+
+
+@cache
+def routing() -> Routing:
+    settings = load("inquiries_table", "customers_table", "organisation_table", "notifications_topic_arn")
+    bind(settings)
+    bind_organisation(settings)
+    return Routing(
+        DynamoStore(),
+        OrganisationStore(),
+        current_rules,
+        current_policy,
+        notifier(),
+        TaskReleaser(boto3.client("stepfunctions")),
+        scale=settings.time_scale,
+        console_url=settings.console_url,
+    )
