@@ -348,6 +348,7 @@ ANNA_COMMENT = "781236458912345_1198734561239870"
 MESSENGER_CUSTOMER = "6829174563219087"
 MESSENGER_THREAD = f"{PAGE}:{MESSENGER_CUSTOMER}"
 MAREIKE = "2244994945"
+DAVID = "1029384756102938475"
 
 # fixture -> every customer message it carries, as the agent API must show it
 MESSAGES: dict[str, list[Expected]] = {
@@ -540,6 +541,17 @@ MESSAGES: dict[str, list[Expected]] = {
             "private",
             f"dm:{X_ACCOUNT}-{MAREIKE}",
             "Hallo! Meine Rechnungsnummer ist RE-2024-07731. Der Akku ist erst 8 Monate alt.",
+        )
+    ],
+    # X's HTML escaping undone, as in tweets
+    "x/dm_escaped.json": [
+        Expected(
+            "x",
+            "1783490557712345678",
+            DAVID,
+            "private",
+            f"dm:{DAVID}-{X_ACCOUNT}",
+            "Order 48213: frame & fork arrived, but the bill says <unpaid> & I paid in full -> please check",
         )
     ],
     "x/mention_tweet.json": [
