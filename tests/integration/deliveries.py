@@ -50,6 +50,10 @@ ID_KEYS = frozenset(
         "user_id",
         "wa_id",
         "from",
+        "from_user_id",  # WhatsApp business-scoped user ids (BSUIDs)
+        "parent_user_id",
+        "from_parent_user_id",
+        "recipient_user_id",
         "in_reply_to_status_id",
         "in_reply_to_status_id_str",
         "in_reply_to_user_id",
@@ -349,6 +353,7 @@ MESSENGER_CUSTOMER = "6829174563219087"
 MESSENGER_THREAD = f"{PAGE}:{MESSENGER_CUSTOMER}"
 MAREIKE = "2244994945"
 DAVID = "1029384756102938475"
+WA_BSUID = "DE.7216094835517720394"  # a WhatsApp user who withholds their phone number
 
 # fixture -> every customer message it carries, as the agent API must show it
 MESSAGES: dict[str, list[Expected]] = {
@@ -531,6 +536,18 @@ MESSAGES: dict[str, list[Expected]] = {
             "private",
             f"{WA_NUMBER}:4915112345678",
             "Guten Tag, meine Bestellung 48991 ist beschädigt angekommen. Was kann ich tun?",
+        )
+    ],
+    # a WhatsApp user with a username, named only by their business-scoped user id
+    "meta/whatsapp_text_bsuid.json": [
+        Expected(
+            "whatsapp",
+            "wamid.HBgVREUuNzIxNjA5NDgzNTUxNzcyMDM5NBUCABIYIDRGMkE5QzE3RDBCMzY1RTg4QTcxQjQ0RjBFNTU2N0IzAA==",
+            WA_BSUID,
+            "private",
+            f"{WA_NUMBER}:{WA_BSUID}",
+            "Hallo, mein Lastenrad macht seit der Inspektion ein Klackgeräusch beim Bremsen. Können Sie "
+            "mir einen Termin geben?",
         )
     ],
     "x/dm.json": [
