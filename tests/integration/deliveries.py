@@ -50,6 +50,10 @@ ID_KEYS = frozenset(
         "user_id",
         "wa_id",
         "from",
+        "from_user_id",  # WhatsApp business-scoped user ids (BSUIDs)
+        "parent_user_id",
+        "from_parent_user_id",
+        "recipient_user_id",
         "in_reply_to_status_id",
         "in_reply_to_status_id_str",
         "in_reply_to_user_id",
@@ -348,6 +352,8 @@ ANNA_COMMENT = "781236458912345_1198734561239870"
 MESSENGER_CUSTOMER = "6829174563219087"
 MESSENGER_THREAD = f"{PAGE}:{MESSENGER_CUSTOMER}"
 MAREIKE = "2244994945"
+DAVID = "1029384756102938475"
+WA_BSUID = "DE.7216094835517720394"  # a WhatsApp user who withholds their phone number
 
 # fixture -> every customer message it carries, as the agent API must show it
 MESSAGES: dict[str, list[Expected]] = {
@@ -532,6 +538,18 @@ MESSAGES: dict[str, list[Expected]] = {
             "Guten Tag, meine Bestellung 48991 ist beschädigt angekommen. Was kann ich tun?",
         )
     ],
+    # a WhatsApp user with a username, named only by their business-scoped user id
+    "meta/whatsapp_text_bsuid.json": [
+        Expected(
+            "whatsapp",
+            "wamid.HBgVREUuNzIxNjA5NDgzNTUxNzcyMDM5NBUCABIYIDRGMkE5QzE3RDBCMzY1RTg4QTcxQjQ0RjBFNTU2N0IzAA==",
+            WA_BSUID,
+            "private",
+            f"{WA_NUMBER}:{WA_BSUID}",
+            "Hallo, mein Lastenrad macht seit der Inspektion ein Klackgeräusch beim Bremsen. Können Sie "
+            "mir einen Termin geben?",
+        )
+    ],
     "x/dm.json": [
         Expected(
             "x",
@@ -540,6 +558,17 @@ MESSAGES: dict[str, list[Expected]] = {
             "private",
             f"dm:{X_ACCOUNT}-{MAREIKE}",
             "Hallo! Meine Rechnungsnummer ist RE-2024-07731. Der Akku ist erst 8 Monate alt.",
+        )
+    ],
+    # X's HTML escaping undone, as in tweets
+    "x/dm_escaped.json": [
+        Expected(
+            "x",
+            "1783490557712345678",
+            DAVID,
+            "private",
+            f"dm:{DAVID}-{X_ACCOUNT}",
+            "Order 48213: frame & fork arrived, but the bill says <unpaid> & I paid in full -> please check",
         )
     ],
     "x/mention_tweet.json": [

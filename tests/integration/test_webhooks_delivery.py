@@ -18,6 +18,7 @@ from tests.integration.deliveries import (
     MAREIKE,
     MESSAGES,
     MESSENGER_MID,
+    WA_BSUID,
     Expected,
     Ids,
     accepted,
@@ -314,6 +315,7 @@ def _reply_by_mareike_to_her_mention() -> Any:
 
 IG_DM_MID = MESSAGES["meta/instagram_dm.json"][0].external_id
 WAMID = MESSAGES["meta/whatsapp_text.json"][0].external_id
+BSUID_WAMID = MESSAGES["meta/whatsapp_text_bsuid.json"][0].external_id
 
 # conversation -> (first message's fixture, the customer's next message, its channel and platform id)
 FOLLOW_UPS = {
@@ -341,6 +343,17 @@ FOLLOW_UPS = {
             ("entry", 0, "changes", 0, "value", "messages", 0, "text", "body"),
         ),
         ("whatsapp", f"{WAMID}2"),
+    ),
+    # a WhatsApp user with a username, whose phone number Meta withholds: named by their BSUID
+    "whatsapp username": (
+        "meta/whatsapp_text_bsuid.json",
+        lambda: _later(
+            "meta/whatsapp_text_bsuid.json",
+            ("entry", 0, "changes", 0, "value", "messages", 0, "id"),
+            ("entry", 0, "changes", 0, "value", "messages", 0, "timestamp"),
+            ("entry", 0, "changes", 0, "value", "messages", 0, "text", "body"),
+        ),
+        ("whatsapp", f"{BSUID_WAMID}2"),
     ),
     "x direct": (
         "x/dm.json",
@@ -391,6 +404,32 @@ def test_a_follow_up_by_the_same_customer_joins_their_open_inquiry(conversation,
     assert [m["direction"] for m in detail["messages"]] == ["in", "in"]
     opened.check(detail)  # the inquiry still shows what opened it
     assert inquiries_of(local, channel, second_id) == []
+
+
+def test_a_whatsapp_user_named_by_phone_number_and_bsuid_is_one_customer(local, http, admin_headers):
+    # Given a WhatsApp message that names its sender by phone number and by BSUID
+    ids = Ids()
+    with_phone = load_event("meta/whatsapp_text.json")
+    value = with_phone["entry"][0]["changes"][0]["value"]
+    value["contacts"][0]["user_id"] = value["messages"][0]["from_user_id"] = WA_BSUID
+    with_phone = ids.rewrite(with_phone)
+    phone, bsuid = ids("4915112345678"), ids(WA_BSUID)
+    # When it is delivered, then the same user writes with the phone number withheld, then calls
+    assert accepted(deliver(http, local, "meta", with_phone)) == 1
+    first = wait_for_message(local, "whatsapp", ids(WAMID))
+    assert accepted(deliver(http, local, "meta", fixture("meta/whatsapp_text_bsuid.json", ids))) == 1
+    wait_for_message(local, "whatsapp", ids(BSUID_WAMID))
+    assert accepted(deliver(http, local, "contact-events", fixture("contact-events/call.json", ids))) == 1
+    settled(local)
+    # Then the phone number stays the author of the first message
+    detail = inquiry_detail(http, local, admin_headers, first["inquiry_id"])
+    assert detail["author"]["id"] == phone and detail["thread_id"] == f"106540352242922:{phone}"
+    # and the number and the BSUID are one customer, with all three contacts on the timeline
+    customer = customer_of(local, "whatsapp", phone)
+    assert customer is not None and customer_of(local, "whatsapp", bsuid) == customer
+    assert sorted(c["kind"] for c in contacts_of(local, customer)) == ["call", "message", "message"]
+    # and the BSUID was never taken for a phone number
+    assert customer_of(local, "phone", bsuid) is None
 
 
 # case -> (a customer's comment, another customer's comment, its platform id)

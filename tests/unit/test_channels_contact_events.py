@@ -66,6 +66,12 @@ def test_batch_gives_one_record_and_one_event_each() -> None:
     assert visit.channel is None and visit.customer_ref == "CUST-20918" and visit.vip is False
 
 
+def test_a_whatsapp_bsuid_is_kept_as_it_is_not_compacted_like_a_phone_number() -> None:
+    payload = load("order") | {"customer": {"channel": "whatsapp", "identity": " DE.7216094835517720394 "}}
+    (event,) = events(payload)
+    assert event.channel == "whatsapp" and event.identity == "DE.7216094835517720394"
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [

@@ -330,6 +330,68 @@ def test_whatsapp_reaction_is_ignored_and_reply_context_is_kept() -> None:
     assert messages[0].in_reply_to == "wamid.HBgNNDkxNTExMjM0NTY3OBUCABEYEjM2RDQ3RTk1QjY1NUYyQkM1NwA="
 
 
+BSUID = "DE.7216094835517720394"
+
+
+def test_whatsapp_user_known_only_by_a_business_scoped_user_id() -> None:
+    # Given a WhatsApp user with a username, whose phone number Meta withholds (no from, no wa_id)
+    record, message = only("whatsapp_text_bsuid")
+    # Then the message is taken in, and the BSUID is the author and names the conversation
+    assert record["kind"] == "whatsapp.message" and record["key"].startswith("whatsapp:wamid.")
+    assert message.channel is Channel.WHATSAPP and message.visibility is Visibility.PRIVATE
+    assert message.author.id == BSUID and message.author_aliases == ()
+    assert message.author.name == "Jonas Weber" and message.author.handle == "jonas.rides"
+    assert message.thread_id == f"{PHONE_ID}:{BSUID}"
+    assert message.text.startswith("Hallo, mein Lastenrad") and message.language == "de"
+
+
+def _whatsapp_value(payload: dict[str, Any]) -> dict[str, Any]:
+    value: dict[str, Any] = payload["entry"][0]["changes"][0]["value"]
+    return value
+
+
+def test_whatsapp_phone_number_stays_the_author_and_the_bsuid_rides_along() -> None:
+    # Given a message that names its sender by phone number and by BSUID, as Meta sends from April 2026
+    payload = load("whatsapp_text")
+    value = _whatsapp_value(payload)
+    value["contacts"][0]["user_id"] = BSUID
+    value["messages"][0]["from_user_id"] = BSUID
+    # Then the phone number is the author, as before, and the BSUID is another id of the same person
+    _, [message] = ingest(payload)
+    assert message.author.id == "4915112345678" and message.author.handle == "4915112345678"
+    assert message.thread_id == f"{PHONE_ID}:4915112345678"
+    assert message.author_aliases == (BSUID,)
+
+
+def test_whatsapp_bsuid_is_read_from_the_message_when_contacts_are_missing() -> None:
+    payload = load("whatsapp_text_bsuid")
+    del _whatsapp_value(payload)["contacts"]
+    _, [message] = ingest(payload)
+    assert message.author.id == BSUID and message.author.name is None and message.author.handle is None
+
+
+def test_whatsapp_contacts_are_matched_to_their_messages_by_bsuid() -> None:
+    # Given one delivery with two username users' messages, their contacts listed in the other order
+    payload = load("whatsapp_text_bsuid")
+    value = _whatsapp_value(payload)
+    other = copy.deepcopy(value["messages"][0]) | {"from_user_id": "AT.99887766554433", "id": "wamid.other"}
+    value["messages"].append(other)
+    value["contacts"].insert(0, {"profile": {"name": "Eva Gruber"}, "user_id": "AT.99887766554433"})
+    # Then each message has its own author's name
+    _, messages = ingest(payload)
+    assert [(m.author.id, m.author.name) for m in messages] == [
+        (BSUID, "Jonas Weber"),
+        ("AT.99887766554433", "Eva Gruber"),
+    ]
+
+
+def test_whatsapp_sender_falls_back_to_the_only_contact() -> None:
+    payload = load("whatsapp_text_bsuid")
+    del _whatsapp_value(payload)["messages"][0]["from_user_id"]
+    _, [message] = ingest(payload)
+    assert message.author.id == BSUID
+
+
 # -- envelope checks ---------------------------------------------------------------------------------
 
 
@@ -363,6 +425,26 @@ def test_unknown_object_type_is_ignored() -> None:
                 ],
             },
             "phone_number_id",
+        ),
+        (
+            {
+                "object": "whatsapp_business_account",
+                "entry": [
+                    {
+                        "id": "1",
+                        "changes": [
+                            {
+                                "field": "messages",
+                                "value": {
+                                    "metadata": {"phone_number_id": PHONE_ID},
+                                    "messages": [{"id": "w", "type": "text", "text": {"body": "hi"}}],
+                                },
+                            }
+                        ],
+                    }
+                ],
+            },
+            "messages[0] names no sender",
         ),
     ],
 )

@@ -91,6 +91,25 @@ def test_dm_from_a_customer() -> None:
     assert message.created_at == datetime(2024, 4, 25, 13, 5, 12, 345000, tzinfo=UTC)
 
 
+def test_dm_text_is_unescaped_like_tweet_text() -> None:
+    # Given a DM whose text X delivers HTML-escaped (&amp;, &lt;, &gt;)
+    record, message = only("dm_escaped")
+    assert "&amp;" in record["payload"]["message_create"]["message_data"]["text"]
+    # Then the customer's own characters are stored
+    assert message.text == (
+        "Order 48213: frame & fork arrived, but the bill says <unpaid> & I paid in full -> please check"
+    )
+    assert message.author.handle == "d_okafor" and message.language == "en"
+
+
+def test_dm_text_is_unescaped_once_only() -> None:
+    payload = load("dm")
+    data = payload["direct_message_events"][0]["message_create"]["message_data"]
+    data["text"] = "HTML in a DM: &amp;lt;b&amp;gt; stays &lt;b&gt;"
+    _, [message] = ingest(payload)
+    assert message.text == "HTML in a DM: &lt;b&gt; stays <b>"
+
+
 def test_own_dm_is_an_echo_in_the_same_thread() -> None:
     _, message = only("dm_own")
     assert message.own is True and message.author.id == ME

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kanal.intake.ingest import Intake, Outcome
+from kanal.intake.ingest import Intake, Outcome, identity_key
 from kanal.model import Action, Author, Channel, ContactEvent, InboundMessage, Visibility
 from tests.fakes import FakeStore, FakeWorkflow, at
 
@@ -119,3 +119,82 @@ def test_a_crm_event_naming_a_reference_and_an_email_links_them():
         ContactEvent("e2", "email", at(1), channel="email", identity="kim@example.com", customer_ref="C-7")
     )
     assert store.find_customer("crm", "C-7") == store.find_customer("email", "kim@example.com")
+
+
+# -- WhatsApp users known by a business-scoped user id (BSUID) ---------------------------------------
+
+BSUID = "DE.7216094835517720394"
+PHONE = "4915112345678"
+
+
+def whatsapp(external_id: str, author: str, aliases: tuple[str, ...] = (), **extra) -> InboundMessage:
+    return message(
+        external_id,
+        author=author,
+        thread=f"wa-number:{author}",
+        channel=Channel.WHATSAPP,
+        visibility=Visibility.PRIVATE,
+        author_aliases=aliases,
+        **extra,
+    )
+
+
+def test_a_bsuid_is_an_identity_of_its_own_never_a_phone_number():
+    assert identity_key("whatsapp", BSUID) == ("whatsapp-user", BSUID)
+    parent = "US.ENT.11815799212886844830"
+    assert identity_key("whatsapp", parent) == ("whatsapp-user", parent)
+    assert identity_key("whatsapp", PHONE) == ("phone", PHONE)
+    assert identity_key("whatsapp", f"+{PHONE}") == ("phone", PHONE)
+    assert identity_key("phone", f"+{PHONE}") == ("phone", PHONE)
+
+
+def test_a_message_from_a_bsuid_opens_an_inquiry_and_its_follow_up_joins_it():
+    sut, store, workflow = intake()
+    first = sut.ingest(whatsapp("w1", BSUID))
+    follow_up = sut.ingest(whatsapp("w2", BSUID, created_at=at(5)))
+    assert first.outcome is Outcome.CREATED and store.inquiries[first.inquiry_id].author.id == BSUID
+    assert follow_up.outcome is Outcome.JOINED and follow_up.inquiry_id == first.inquiry_id
+    assert workflow.started == [first.inquiry_id]
+    customer = store.find_customer("whatsapp-user", BSUID)
+    assert customer == store.inquiries[first.inquiry_id].customer_id
+    assert all(channel != "phone" for channel, _ in store.identities)
+
+
+def test_a_phone_number_with_a_bsuid_links_both_to_one_customer():
+    sut, store, _ = intake()
+    sut.ingest(whatsapp("w1", PHONE, aliases=(BSUID,)))
+    customer = store.find_customer("phone", PHONE)
+    assert customer is not None and store.find_customer("whatsapp-user", BSUID) == customer
+    # a later message that names the user only by BSUID, and a call from the number, meet the customer
+    sut.ingest(whatsapp("w2", BSUID))
+    sut.record_contact(ContactEvent("c1", "call", at(3), channel="phone", identity=f"+{PHONE}"))
+    assert {customer_id for customer_id, _ in store.contacts} == {customer}
+    assert len(store.identities) == 2
+
+
+def test_a_bsuid_met_first_keeps_its_customer_when_the_phone_number_appears():
+    sut, store, _ = intake()
+    sut.ingest(whatsapp("w1", BSUID))
+    customer = store.find_customer("whatsapp-user", BSUID)
+    sut.ingest(whatsapp("w2", PHONE, aliases=(BSUID,)))
+    assert store.find_customer("phone", PHONE) == customer
+    assert {customer_id for customer_id, _ in store.contacts} == {customer}
+
+
+def test_a_phone_numbers_own_customer_is_kept_when_its_bsuid_belongs_to_another():
+    # identities are never re-linked: each keeps the customer it was first linked to
+    sut, store, _ = intake()
+    sut.ingest(whatsapp("w1", BSUID))
+    sut.ingest(whatsapp("w2", PHONE))
+    by_bsuid, by_phone = store.find_customer("whatsapp-user", BSUID), store.find_customer("phone", PHONE)
+    sut.ingest(whatsapp("w3", PHONE, aliases=(BSUID,)))
+    assert by_bsuid != by_phone
+    assert store.find_customer("whatsapp-user", BSUID) == by_bsuid
+    assert store.contacts[-1][0] == by_phone
+
+
+def test_a_crm_event_naming_a_whatsapp_bsuid_meets_that_user():
+    sut, store, _ = intake()
+    sut.ingest(whatsapp("w1", BSUID))
+    sut.record_contact(ContactEvent("o1", "order", at(3), channel="whatsapp", identity=BSUID, amount=49.0))
+    assert len({customer_id for customer_id, _ in store.contacts}) == 1

@@ -89,6 +89,9 @@ class InboundMessage:
     own: bool = False  # the company's own post, echo or answer
     parent_id: str | None = None  # the post or comment this one sits under (public channels)
     subject: str | None = None  # e-mail
+    # other ids the platform gives the same author (a WhatsApp user's BSUID next to their phone number):
+    # they are linked to the same customer
+    author_aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ def message_to_dict(message: InboundMessage) -> dict[str, Any]:
     data["visibility"] = str(message.visibility)
     data["action"] = str(message.action)
     data["attachments"] = [dict(item) for item in data["attachments"]]
+    data["author_aliases"] = list(data["author_aliases"])
     return data
 
 

@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from kanal.channels._common import JsonObject, require_object, to_utc
+from kanal.channels.meta import is_bsuid
 from kanal.errors import MalformedPayload
 from kanal.model import ContactEvent
 
@@ -100,7 +101,7 @@ def _identity(customer: JsonObject) -> tuple[str | None, str | None]:
         identity = identity.lower()
     elif channel == "phone":
         identity = _PHONE_NOISE.sub("", identity)
-    elif channel == "whatsapp":  # a wa_id: digits, no "+"
+    elif channel == "whatsapp" and not is_bsuid(identity):  # a wa_id: digits, no "+"; a BSUID as it is
         identity = _PHONE_NOISE.sub("", identity).lstrip("+")
     return channel, identity
 

@@ -8,6 +8,7 @@ into an ``InboundMessage``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,28 @@ _IG_COMMENT_FIELDS = frozenset({"comments", "live_comments"})
 _MESSAGING_FIELDS = frozenset({"messages", "messaging_postbacks", "message_edits"})
 _WA_IGNORED_TYPES = frozenset({"reaction", "system", "request_welcome"})
 _WA_MEDIA_TYPES = ("image", "video", "document", "audio", "sticker")
+
+# WhatsApp users who adopt a username may withhold their phone number. Meta then names them by a
+# business-scoped user id (BSUID), unique to the user and the business portfolio (WhatsApp Cloud API,
+# "Business-scoped user IDs": developers.facebook.com/documentation/business-messaging/whatsapp/
+# business-scoped-user-ids). In a ``messages`` webhook value:
+#   messages[].from                 the user's phone number (wa_id); omitted when it is withheld
+#   messages[].from_user_id         the user's BSUID
+#   messages[].from_parent_user_id  the user's parent BSUID, only for portfolios enrolled in them
+#   contacts[].wa_id                the phone number; omitted when it is withheld
+#   contacts[].user_id              the BSUID, always sent
+#   contacts[].parent_user_id       the parent BSUID, as above
+#   contacts[].profile.username     the user's username, when they have one
+# A BSUID is an ISO 3166 alpha-2 country code, a period and up to 128 letters and digits
+# ("US.13491208655302741918"); a parent BSUID has "ENT" in between ("US.ENT.11815799212886844830").
+# Kanal keeps the phone number as the identity when Meta gives one, else the BSUID; parent BSUIDs are
+# not read (opt-in, and the BSUID is always there).
+_BSUID = re.compile(r"[A-Za-z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
+
+
+def is_bsuid(value: str) -> bool:
+    """Whether a WhatsApp user id is a business-scoped user id rather than a phone number."""
+    return _BSUID.fullmatch(value) is not None
 
 
 # --------------------------------------------------------------------------------------------- split
@@ -171,9 +194,11 @@ def _split_whatsapp(entry: JsonObject, account: str, where: str) -> list[JsonObj
             message = require_object(raw, message_where)
             if _whatsapp_type(message, message_where) in _WA_IGNORED_TYPES:
                 continue
-            require_id(message, "from", message_where)
+            contact = _contact_for(contacts, message)
+            if _whatsapp_sender(contact, message) == (None, None):
+                raise MalformedPayload(f"{message_where} names no sender (from, from_user_id)")
             external_id = id_of(message.get("id")) or fallback_key("wamid", message)
-            extra = {"contact": _contact_for(contacts, message), "metadata": metadata, "waba_id": account}
+            extra = {"contact": contact, "metadata": metadata, "waba_id": account}
             records.append(
                 _record(
                     f"whatsapp:{external_id}", "whatsapp.message", phone_number_id, entry, message, **extra
@@ -190,12 +215,22 @@ def _whatsapp_type(message: JsonObject, where: str) -> str:
 
 
 def _contact_for(contacts: list[Any], message: JsonObject) -> JsonObject:
-    sender = id_of(message.get("from"))
+    """The ``contacts`` entry of a message's sender: the one with its phone number or its BSUID."""
+    phone, bsuid = id_of(message.get("from")), id_of(message.get("from_user_id"))
     candidates = [contact for contact in contacts if isinstance(contact, dict)]
     for contact in candidates:
-        if id_of(contact.get("wa_id")) == sender:
+        if (phone and id_of(contact.get("wa_id")) == phone) or (
+            bsuid and id_of(contact.get("user_id")) == bsuid
+        ):
             return contact
     return candidates[0] if len(candidates) == 1 else {}
+
+
+def _whatsapp_sender(contact: JsonObject, message: JsonObject) -> tuple[str | None, str | None]:
+    """(phone number, BSUID) of a message's sender, each None when Meta leaves it out."""
+    phone = id_of(contact.get("wa_id")) or id_of(message.get("from"))
+    bsuid = id_of(contact.get("user_id")) or id_of(message.get("from_user_id"))
+    return phone, bsuid
 
 
 _SPLITTERS: dict[str, Callable[[JsonObject, str, str], list[JsonObject]]] = {
@@ -453,18 +488,24 @@ def _whatsapp(context: _Context, message: JsonObject, record: JsonObject) -> lis
         return []
     external_id = id_of(message.get("id")) or fallback_key("wamid", message)
     contact = obj(record, "contact")
-    wa_id = id_of(contact.get("wa_id")) or require_id(message, "from", "whatsapp message")
-    name = text_of(obj(contact, "profile").get("name")) or None
+    phone, bsuid = _whatsapp_sender(contact, message)
+    user_id = phone or bsuid  # the phone number when Meta gives one: a call from it meets the customer
+    if user_id is None:
+        raise MalformedPayload("whatsapp message names no sender (from, from_user_id)")
+    profile = obj(contact, "profile")
+    name = text_of(profile.get("name")) or None
+    handle = phone or text_of(profile.get("username")) or None
     text, attachments = _whatsapp_content(message)
     return [
         _message(
             context,
             channel=Channel.WHATSAPP,
             external_id=external_id,
-            author=Author(id=wa_id, name=name, handle=wa_id),
+            author=Author(id=user_id, name=name, handle=handle),
+            author_aliases=(bsuid,) if bsuid and bsuid != user_id else (),
             text=text,
             visibility=Visibility.PRIVATE,
-            thread_id=f"{context.account}:{wa_id}",
+            thread_id=f"{context.account}:{user_id}",
             in_reply_to=id_of(obj(message, "context").get("id")),
             created_at=context.created_at(message.get("timestamp")),
             attachments=attachments,

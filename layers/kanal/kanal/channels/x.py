@@ -125,7 +125,7 @@ def _author(user: JsonObject, user_id: str) -> Author:
 def _tweet_text(tweet: JsonObject) -> str:
     extended = obj(tweet, "extended_tweet")
     text = text_of(extended.get("full_text")) or text_of(tweet.get("full_text")) or text_of(tweet.get("text"))
-    return html.unescape(text)  # X escapes &, < and > in tweet text
+    return html.unescape(text)  # X escapes &, < and > in tweet text (and in DMs: see _dm)
 
 
 def _tweet_media(tweet: JsonObject) -> tuple[Attachment, ...]:
@@ -178,7 +178,7 @@ def _dm(record: JsonObject, event: JsonObject, account: str, received_at: dateti
     sender = require_id(create, "sender_id", "x dm.message_create")
     recipient = require_id(obj(create, "target"), "recipient_id", "x dm.message_create.target")
     data = obj(create, "message_data")
-    text = text_of(data.get("text"))
+    text = html.unescape(text_of(data.get("text")))  # Account Activity escapes &, < and > here as well
     media = obj(obj(data, "attachment"), "media")
     attachments = (
         (

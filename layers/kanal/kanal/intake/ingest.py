@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from kanal.adapters.dynamo import AlreadyStored, DynamoStore
+from kanal.channels.meta import is_bsuid
 from kanal.model import (
     OPEN_STATUSES,
     Action,
@@ -59,9 +60,15 @@ class Result:
     inquiry_id: str | None = None
 
 
+WHATSAPP_USER = "whatsapp-user"
+
+
 def identity_key(channel: str, identity: str) -> tuple[str, str]:
     """How an identity is looked up: a WhatsApp account is its phone number, so a hotline call from that
-    number and a WhatsApp message belong to one customer."""
+    number and a WhatsApp message belong to one customer. A WhatsApp user Meta names by a business-scoped
+    user id (BSUID, e.g. ``US.13491208655302741918``) is no phone number: that is an identity of its own."""
+    if channel == "whatsapp" and is_bsuid(identity):
+        return WHATSAPP_USER, identity
     if channel in ("whatsapp", "phone"):
         return "phone", identity.lstrip("+")
     return str(channel), identity
@@ -107,14 +114,28 @@ class Intake:
         return Result(Outcome.DUPLICATE, stored.inquiry_id)
 
     def _create_or_join(self, message: InboundMessage) -> Result:
-        channel, identity = identity_key(message.channel, message.author.id)
-        customer_id = self.store.resolve_customer(channel, replace(message.author, id=identity), new_id())
+        customer_id = self._customer_of(message)
         self.store.update_reach(customer_id, message.author)
         key = thread_key(customer_id, message)
         result = self._join(customer_id, key, message) or self._create(customer_id, key, message)
         contact = Contact(message.created_at, message.channel, "message", message.external_id)
         self.store.add_contact(customer_id, contact)  # the scorer tells this inquiry's own contact by its id
         return result
+
+    def _customer_of(self, message: InboundMessage) -> str:
+        """The customer behind the author, found by any of the ids the platform gives them (a WhatsApp
+        phone number, or the BSUID of the same user); an id new to Kanal is linked to that customer."""
+        ids = (message.author.id, *message.author_aliases)
+        keys = list(dict.fromkeys(identity_key(message.channel, value) for value in ids))
+        owners = [self.store.find_customer(channel, value) for channel, value in keys]
+        unlinked = [key for key, owner in zip(keys, owners, strict=True) if owner is None]
+        customer_id = next((owner for owner in owners if owner), None)
+        if customer_id is None:  # first contact: the author's own id creates the customer
+            channel, value = unlinked.pop(0)
+            customer_id = self.store.link_identity(channel, replace(message.author, id=value), new_id())
+        for channel, value in unlinked:
+            self.store.link_identity(channel, replace(message.author, id=value), customer_id)
+        return customer_id
 
     def _conversation_inquiry(self, customer_id: str, key: str, message: InboundMessage) -> str | None:
         inquiry_id = self.store.open_inquiry_of_thread(key)
