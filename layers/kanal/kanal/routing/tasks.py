@@ -26,6 +26,7 @@ from kanal.routing.assign import Needs, choose_team, eligible, needs_of, rank
 from kanal.routing.notices import Notice, compose, reference
 from kanal.routing.org import OPS, Agent, AgentStatus, Team
 from kanal.routing.policy import Policy, Tier
+from kanal.routing.sms import Answer, normalise_phone, parse_reply
 
 SMS_REFERENCE_SECONDS = 24 * 3600
 ASSIGN_ATTEMPTS = 3
@@ -389,6 +390,28 @@ class Routing:
         if moved is None:
             self.org.unassign(inquiry_id, agent_id, inquiry.team or UNROUTED)
         return moved
+
+    def sms_reply(self, phone: str, text: str) -> str:
+        """An agent answered a notification SMS; returns what happened (for the log, never the text)."""
+        reply = parse_reply(text)
+        if reply is None:
+            return "not a reply"
+        phone = normalise_phone(phone)
+        named = self.org.sms_reference(phone, reply.ref)
+        if named is None:
+            return "no notification to this number names that inquiry"
+        inquiry_id, agent_id, _ = named
+        agent = self.org.get_agent(agent_id)
+        if agent is None or not agent.phone or normalise_phone(agent.phone) != phone:
+            return "the number is no longer the agent's"
+        try:
+            if reply.answer is Answer.TAKE:
+                self.claim(inquiry_id, agent_id)
+                return "claimed"
+            self.pass_on(inquiry_id, agent_id)
+            return "passed on"
+        except (Conflict, NotFound) as error:
+            return f"refused: {type(error).__name__}"
 
     def agent_status_changed(self, agent_id: str, status: AgentStatus) -> Agent:
         """Online: the agent's teams' queues drain to them. Away or offline: the inquiries they have not
