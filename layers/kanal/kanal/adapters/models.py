@@ -204,6 +204,7 @@ class OrgItem(Model):
     open_caseload = NumberAttribute(null=True)
     max_concurrent = NumberAttribute(null=True)
     figures = JSONAttribute(null=True)
+    last_assigned_at = UnicodeAttribute(null=True)  # set alone on assignment, so it never overwrites figures
     subscriptions = JSONAttribute(null=True)  # protocol -> {"endpoint", "arn"}
     inquiry_id = UnicodeAttribute(null=True)
     agent_id = UnicodeAttribute(null=True)

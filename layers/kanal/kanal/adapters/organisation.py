@@ -71,7 +71,7 @@ def to_agent(item: OrgItem) -> Agent:
             first_response_seconds=float(figures.get("first_response_seconds", 0)),
             csat_count=int(figures.get("csat_count", 0)),
             csat_total=float(figures.get("csat_total", 0)),
-            last_assigned_at=str(figures.get("last_assigned_at", "")),
+            last_assigned_at=str(item.last_assigned_at or figures.get("last_assigned_at", "")),
         ),
     )
 
@@ -91,8 +91,10 @@ def agent_data(agent: Agent) -> dict[str, Any]:
 
 
 def _figures_json(figures: Figures) -> dict[str, Any]:
+    """The figures kept as one JSON value: all but those an assignment changes (attributes of their own)."""
     data = asdict(figures)
     data.pop("open_caseload")
+    data.pop("last_assigned_at")
     return data
 
 
@@ -178,6 +180,7 @@ class OrganisationStore:
             open_caseload=agent.figures.open_caseload,
             max_concurrent=agent.max_concurrent,
             figures=_figures_json(agent.figures),
+            last_assigned_at=agent.figures.last_assigned_at or None,
         )
         if existing is not None:
             item.subscriptions = OrgItem.get(key, PROFILE).subscriptions
@@ -280,10 +283,7 @@ class OrganisationStore:
                 )
                 transaction.update(
                     OrgItem(_pk(AGENT, agent.id), PROFILE),
-                    actions=[
-                        OrgItem.open_caseload.add(1),
-                        OrgItem.figures.set({**_figures_json(agent.figures), "last_assigned_at": _now()}),
-                    ],
+                    actions=[OrgItem.open_caseload.add(1), OrgItem.last_assigned_at.set(_now())],
                     condition=with_capacity,
                 )
                 if previous:
