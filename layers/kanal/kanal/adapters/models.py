@@ -204,6 +204,10 @@ class OrgItem(Model):
     open_caseload = NumberAttribute(null=True)
     max_concurrent = NumberAttribute(null=True)
     figures = JSONAttribute(null=True)
+    first_responses = NumberAttribute(null=True)  # counters changed only by atomic ADD
+    first_response_seconds = NumberAttribute(null=True)
+    csat_count = NumberAttribute(null=True)
+    csat_total = NumberAttribute(null=True)
     last_assigned_at = UnicodeAttribute(null=True)  # set alone on assignment, so it never overwrites figures
     subscriptions = JSONAttribute(null=True)  # protocol -> {"endpoint", "arn"}
     inquiry_id = UnicodeAttribute(null=True)

@@ -67,10 +67,12 @@ def to_agent(item: OrgItem) -> Agent:
         status=AgentStatus(item.status or AgentStatus.OFFLINE),
         figures=Figures(
             open_caseload=int(item.open_caseload or 0),
-            first_responses=int(figures.get("first_responses", 0)),
-            first_response_seconds=float(figures.get("first_response_seconds", 0)),
-            csat_count=int(figures.get("csat_count", 0)),
-            csat_total=float(figures.get("csat_total", 0)),
+            first_responses=int(item.first_responses or figures.get("first_responses", 0)),
+            first_response_seconds=float(
+                item.first_response_seconds or figures.get("first_response_seconds", 0)
+            ),
+            csat_count=int(item.csat_count or figures.get("csat_count", 0)),
+            csat_total=float(item.csat_total or figures.get("csat_total", 0)),
             last_assigned_at=str(item.last_assigned_at or figures.get("last_assigned_at", "")),
         ),
     )
@@ -88,14 +90,6 @@ def agent_data(agent: Agent) -> dict[str, Any]:
         "skills": {k: list(v) for k, v in asdict(agent.skills).items()},
         "max_concurrent": agent.max_concurrent,
     }
-
-
-def _figures_json(figures: Figures) -> dict[str, Any]:
-    """The figures kept as one JSON value: all but those an assignment changes (attributes of their own)."""
-    data = asdict(figures)
-    data.pop("open_caseload")
-    data.pop("last_assigned_at")
-    return data
 
 
 def to_team(item: OrgItem) -> Team:
@@ -169,27 +163,31 @@ class OrganisationStore:
             raise Conflict(f"agent {agent.id} exists already")
         if not create and existing is None:
             raise NotFound(f"agent {agent.id} does not exist")
-        if existing is not None:
-            agent = replace(agent, status=existing.status, figures=existing.figures)
-        item = OrgItem(
-            key,
-            PROFILE,
-            kind=AGENT,
-            data=agent_data(agent),
-            status=str(agent.status),
-            open_caseload=agent.figures.open_caseload,
-            max_concurrent=agent.max_concurrent,
-            figures=_figures_json(agent.figures),
-            last_assigned_at=agent.figures.last_assigned_at or None,
-        )
-        if existing is not None:
-            item.subscriptions = OrgItem.get(key, PROFILE).subscriptions
         old_teams = set(existing.teams) if existing else set()
         with TransactWrite(connection=_connection(OrgItem.Meta.region)) as transaction:
-            if create:
-                transaction.save(item, condition=OrgItem.pk.does_not_exist())
-            else:
-                transaction.save(item, condition=OrgItem.pk.exists())
+            if existing is None:
+                transaction.save(
+                    OrgItem(
+                        key,
+                        PROFILE,
+                        kind=AGENT,
+                        data=agent_data(agent),
+                        status=str(agent.status),
+                        open_caseload=0,
+                        max_concurrent=agent.max_concurrent,
+                    ),
+                    condition=OrgItem.pk.does_not_exist(),
+                )
+            else:  # the profile only: status, caseload and figures are the system's, changed atomically
+                agent = replace(agent, status=existing.status, figures=existing.figures)
+                transaction.update(
+                    OrgItem(key, PROFILE),
+                    actions=[
+                        OrgItem.data.set(agent_data(agent)),
+                        OrgItem.max_concurrent.set(agent.max_concurrent),
+                    ],
+                    condition=OrgItem.pk.exists(),
+                )
             for team in set(agent.teams):
                 transaction.save(self._member(team, agent.id, agent.status))
             for team in old_teams - set(agent.teams):
@@ -226,11 +224,15 @@ class OrganisationStore:
         OrgItem(_pk(kind, ident), PROFILE).update(actions=[OrgItem.subscriptions.set(subscriptions)])
 
     def record_first_response(self, agent_id: str, seconds: float) -> None:
-        item = OrgItem.get(_pk(AGENT, agent_id), PROFILE, consistent_read=True)
-        figures = dict(item.figures or {})
-        figures["first_responses"] = int(figures.get("first_responses", 0)) + 1
-        figures["first_response_seconds"] = float(figures.get("first_response_seconds", 0)) + seconds
-        item.update(actions=[OrgItem.figures.set(figures)])
+        OrgItem(_pk(AGENT, agent_id), PROFILE).update(
+            actions=[OrgItem.first_responses.add(1), OrgItem.first_response_seconds.add(seconds)],
+            condition=OrgItem.pk.exists(),
+        )
+
+    def record_csat(self, agent_id: str, score: float) -> None:
+        OrgItem(_pk(AGENT, agent_id), PROFILE).update(
+            actions=[OrgItem.csat_count.add(1), OrgItem.csat_total.add(score)], condition=OrgItem.pk.exists()
+        )
 
     def release(self, agent_id: str) -> None:
         """One inquiry fewer on the agent's caseload (never below zero)."""
