@@ -56,10 +56,8 @@ class LocalServer:
     stack: LocalStack = field(default_factory=LocalStack)
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
-    notifications: list[dict[str, Any]] = field(default_factory=list)
     _server: BaseWSGIServer | None = None
     _thread: threading.Thread | None = None
-    _notifications_queue: str | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     sandbox: ChannelSandbox = field(default_factory=ChannelSandbox)
 
@@ -71,7 +69,6 @@ class LocalServer:
         self.stack.start()
         self._seed_secrets()
         self._seed_rules()
-        self._capture_notifications()
         self.gateway = Gateway(self.stack.dispatcher, self.routes(), "local", bearer_claims)
         self.gateway.add_local("GET", "/healthz", self._healthz)
         self.gateway.add_local("GET", "/local/notifications", self._notifications)
@@ -114,48 +111,11 @@ class LocalServer:
             Overwrite=True,
         )
 
-    def _capture_notifications(self) -> None:
-        topic = self.stack.outputs.get("NotificationsTopicArn")
-        if not topic:
-            return
-        sqs = self.stack.client("sqs")
-        url = sqs.create_queue(QueueName="kanal-local-notifications")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self.stack.client("sns").subscribe(
-            TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "false"}
-        )
-        self._notifications_queue = url
-
-    def drain_notifications(self) -> list[dict[str, Any]]:
-        if self._notifications_queue:
-            sqs = self.stack.client("sqs")
-            while True:
-                messages = sqs.receive_message(QueueUrl=self._notifications_queue, MaxNumberOfMessages=10)
-                batch = messages.get("Messages", [])
-                if not batch:
-                    break
-                for message in batch:
-                    envelope = json.loads(message["Body"])
-                    self.notifications.append(
-                        {
-                            "subject": envelope.get("Subject"),
-                            "message": _maybe_json(envelope.get("Message")),
-                            "attributes": {
-                                k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()
-                            },
-                            "timestamp": envelope.get("Timestamp"),
-                        }
-                    )
-                    sqs.delete_message(
-                        QueueUrl=self._notifications_queue, ReceiptHandle=message["ReceiptHandle"]
-                    )
-        return self.notifications
-
     def _healthz(self, request: Request) -> Response:
         return _json(200, {"status": "ok", "functions": sorted(self.stack.dispatcher.by_logical_id)})
 
     def _notifications(self, request: Request) -> Response:
-        return _json(200, {"items": self.drain_notifications()})
+        return _json(200, {"items": self.stack.notifications.items()})
 
     def _receive_email(self, request: Request) -> Response:
         """What SES receiving does with a message: store it in S3, then notify the topic."""
@@ -236,10 +196,3 @@ def receive_email(stack: LocalStack, raw: bytes, recipient: str) -> dict[str, st
         TopicArn=topic, Message=json.dumps(notification), Subject="Amazon SES Email Receipt Notification"
     )
     return {"message_id": message_id, "object_key": key}
-
-
-def _maybe_json(text: Any) -> Any:
-    try:
-        return json.loads(text)
-    except (TypeError, json.JSONDecodeError):
-        return text

@@ -22,6 +22,7 @@ from moto import mock_aws
 from moto.cloudformation.parsing import NULL_MODELS, get_model_map
 
 from kanal_local import iam, moto_glue
+from kanal_local.notifications import NotificationLog
 from kanal_local.pollers import SqsPoller
 from kanal_local.runtime import Dispatcher, LocalFunction
 from kanal_local.template import LOCAL_CODE_BUCKET, ROOT, PreparedTemplate, load_template, prepare, transform
@@ -114,6 +115,7 @@ class LocalStack:
     resources: dict[str, str] = field(default_factory=dict)  # logical id -> physical id
     environment: dict[str, str] = field(default_factory=dict)
     pollers: list[SqsPoller] = field(default_factory=list)
+    notifications: NotificationLog = field(default_factory=NotificationLog)  # SNS e-mail and SMS
     prepared: PreparedTemplate | None = None
     _mock: Any = None
     _endpoint: Any = None
@@ -135,7 +137,7 @@ class LocalStack:
             }
         )
         self._mock.start()
-        moto_glue.install(self.dispatcher.invoke)
+        moto_glue.install(self.dispatcher.invoke, self.notifications.record)
         try:
             if self.aws_port is not None:
                 from moto.server import ThreadedMotoServer
