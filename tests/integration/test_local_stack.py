@@ -41,6 +41,13 @@ def test_a_route_the_template_does_not_declare_is_not_served(local, http):
     assert http.delete(f"{local.url}/webhooks/meta").status_code == 403
 
 
+def test_every_function_gets_the_sms_number_from_the_template_parameters(local):
+    lam = local.stack.client("lambda")
+    for function in local.stack.dispatcher.by_logical_id.values():
+        variables = lam.get_function_configuration(FunctionName=function.name)["Environment"]["Variables"]
+        assert variables["KANAL_SMS_ORIGINATION_NUMBER"] == "+447700900100"
+
+
 def test_a_message_on_the_templates_queue_drives_the_sqs_triggered_function(local):
     # Given a record as the webhook path enqueues it
     from kanal.channels import split_delivery

@@ -16,7 +16,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from kanal_local import auth, sandbox
+from kanal_local import auth, sandbox, sms
 from kanal_local.gateway import Gateway, Route
 from kanal_local.sandbox import ChannelSandbox
 from kanal_local.stack import LocalStack
@@ -73,6 +73,7 @@ class LocalServer:
         self.gateway.add_local("GET", "/healthz", self._healthz)
         self.gateway.add_local("GET", "/local/notifications", self._notifications)
         self.gateway.add_local("POST", "/local/email", self._receive_email)
+        self.gateway.add_local("POST", "/local/sms", self._receive_sms)
         self.gateway.add_local("GET", "/sandbox/outbox", self.sandbox.outbox)
         self.gateway.add_local_prefix(sandbox.GRAPH, self.sandbox.handle)
         self.gateway.add_local_prefix(sandbox.X, self.sandbox.handle)
@@ -124,6 +125,23 @@ class LocalServer:
             return _json(400 if not raw else 413, {"error": "send one raw RFC 822 message (at most 10 MiB)"})
         return _json(200, receive_email(self.stack, raw, request.args.get("to", "service@kanal.local")))
 
+    def _receive_sms(self, request: Request) -> Response:
+        """What two-way SMS does with an SMS to Kanal's number: publish it to the inbound-SMS topic."""
+        try:
+            sender, text = sms.parse(request.get_data())
+        except sms.InvalidSms as error:
+            return _json(400, {"error": str(error)})
+        message = sms.receive_sms(
+            self.stack.client("sns"),
+            self.stack.outputs["InboundSmsTopicArn"],
+            self.stack.environment["KANAL_SMS_ORIGINATION_NUMBER"],
+            self.stack.account,
+            self.stack.notifications,
+            sender,
+            text,
+        )
+        return _json(200, {"inbound_message_id": message["inboundMessageId"]})
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
@@ -138,11 +156,13 @@ class LocalServer:
         lines += [
             f"  sandbox:       {self.url}/sandbox/graph, /sandbox/x  (calls: {self.url}/sandbox/outbox)"
         ]
+        lines += [f"  local:         {self.url}/local/notifications, POST /local/email, POST /local/sms"]
         for key in (
             "InquiriesTableName",
             "IngestQueueUrl",
             "IngestDeadLetterQueueUrl",
             "NotificationsTopicArn",
+            "InboundSmsTopicArn",
             "RoutingStateMachineArn",
         ):
             if key in self.stack.outputs:

@@ -33,12 +33,14 @@ REGION = "eu-central-1"
 STACK_NAME = "kanal-local"
 
 # Parameters the local stack passes to the template: fast retries so a failing record reaches the
-# dead-letter queue in seconds, and a rules change that applies within seconds.
+# dead-letter queue in seconds, a rules change that applies within seconds, and an SMS number from the
+# range Ofcom reserves for fiction.
 LOCAL_PARAMETERS = {
     "Stage": "local",
     "IngestVisibilityTimeout": "10",
     "IngestMaxReceiveCount": "3",
     "RulesCacheSeconds": "5",
+    "SmsOriginationNumber": "+447700900100",
 }
 
 LOCAL_ENVIRONMENT = {
@@ -124,6 +126,10 @@ class LocalStack:
     @property
     def region(self) -> str:
         return REGION
+
+    @property
+    def account(self) -> str:
+        return iam.ACCOUNT
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)
