@@ -157,6 +157,9 @@ class LocalServer:
             f"  sandbox:       {self.url}/sandbox/graph, /sandbox/x  (calls: {self.url}/sandbox/outbox)"
         ]
         lines += [f"  local:         {self.url}/local/notifications, POST /local/email, POST /local/sms"]
+        if self.stack.time_scale != 1:
+            scale = f"{self.stack.time_scale:g}"
+            lines.append(f"  time scale:    {scale}x (SLA, warning and escalation delays {scale}x shorter)")
         for key in (
             "InquiriesTableName",
             "IngestQueueUrl",

@@ -33,13 +33,14 @@ REGION = "eu-central-1"
 STACK_NAME = "kanal-local"
 
 # Parameters the local stack passes to the template: fast retries so a failing record reaches the
-# dead-letter queue in seconds, a rules change that applies within seconds, and an SMS number from the
-# range Ofcom reserves for fiction.
+# dead-letter queue in seconds, a rules change that applies within seconds, real time (`kanal local
+# --time-scale N` passes TimeScale), and an SMS number from the range Ofcom reserves for fiction.
 LOCAL_PARAMETERS = {
     "Stage": "local",
     "IngestVisibilityTimeout": "10",
     "IngestMaxReceiveCount": "3",
     "RulesCacheSeconds": "5",
+    "TimeScale": "1",
     "SmsOriginationNumber": "+447700900100",
 }
 
@@ -130,6 +131,11 @@ class LocalStack:
     @property
     def account(self) -> str:
         return iam.ACCOUNT
+
+    @property
+    def time_scale(self) -> float:
+        """How many times shorter every SLA, warning and escalation delay is (the TimeScale parameter)."""
+        return float({**LOCAL_PARAMETERS, **self.parameters}["TimeScale"])
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)
