@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,12 @@ def local() -> Iterator[Any]:
     # Quick retries: a record that keeps failing reaches the dead-letter queue in seconds.
     stack = LocalStack(
         aws_port=free_port(),
-        parameters={"IngestVisibilityTimeout": "4", "IngestMaxReceiveCount": "2", "RulesCacheSeconds": "0"},
+        parameters={
+            "IngestVisibilityTimeout": "4",
+            "IngestMaxReceiveCount": "2",
+            "RulesCacheSeconds": "0",
+            "TimeScale": "60",  # an hour's SLA passes in a minute
+        },
     )
     server = LocalServer(stack=stack, port=0).start()
     yield server
@@ -63,3 +70,13 @@ def admin_headers() -> dict[str, str]:
 @pytest.fixture
 def http() -> requests.Session:
     return requests.Session()
+
+
+@pytest.fixture
+def rules(local, http, admin_headers):
+    """The rules in force before the test; restored afterwards under a new version."""
+    before = http.get(f"{local.url}/api/rules", headers=admin_headers).json()
+    yield before
+    restored = copy.deepcopy(before["document"])
+    restored["version"] = f"restored-{uuid.uuid4().hex[:8]}"
+    assert http.put(f"{local.url}/api/rules", json=restored, headers=admin_headers).status_code == 200

@@ -41,6 +41,21 @@ def test_a_route_the_template_does_not_declare_is_not_served(local, http):
     assert http.delete(f"{local.url}/webhooks/meta").status_code == 403
 
 
+def test_every_function_gets_the_time_scale_and_sms_number_from_the_template_parameters(local):
+    lam = local.stack.client("lambda")
+    for function in local.stack.dispatcher.by_logical_id.values():
+        variables = lam.get_function_configuration(FunctionName=function.name)["Environment"]["Variables"]
+        assert str(variables["KANAL_TIME_SCALE"]) == local.stack.environment["KANAL_TIME_SCALE"] == "60"
+        assert variables["KANAL_SMS_ORIGINATION_NUMBER"] == "+447700900100"
+
+
+def test_the_banner_names_the_time_scale_only_when_time_runs_faster(local, monkeypatch):
+    monkeypatch.setitem(local.stack.parameters, "TimeScale", "1")
+    assert "time scale" not in local.banner()
+    monkeypatch.setitem(local.stack.parameters, "TimeScale", "120")
+    assert "time scale:    120x" in local.banner()
+
+
 def test_a_message_on_the_templates_queue_drives_the_sqs_triggered_function(local):
     # Given a record as the webhook path enqueues it
     from kanal.channels import split_delivery

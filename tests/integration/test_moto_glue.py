@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
+import uuid
 from importlib.metadata import version
 from pathlib import Path
 
@@ -69,3 +71,114 @@ def test_cloudformation_state_machines_are_executable(local):
     described = local.stack.client("stepfunctions").describe_state_machine(stateMachineArn=arn)
     assert "$$.Task.Token" in described["definition"]
     assert local.stack.physical("RoutingTaskFunction") in described["definition"]
+
+
+def test_the_sns_delivery_hook_wraps_a_publish_whose_shape_it_knows():
+    from moto.sns.models import Subscription
+
+    assert list(inspect.signature(moto_glue._moto_subscription_publish).parameters) == [
+        "self",
+        "message",
+        "message_id",
+        "subject",
+        "message_attributes",
+        "group_id",
+        "deduplication_id",
+        "message_structure",
+    ]
+    assert callable(Subscription._parse_message_structure)
+    assert "_filter_policy_matcher" in Subscription.__init__.__code__.co_names
+
+
+def _subscribe(sns, topic: str, recipient: str, protocol: str, endpoint: str) -> str:
+    return sns.subscribe(
+        TopicArn=topic,
+        Protocol=protocol,
+        Endpoint=endpoint,
+        Attributes={"FilterPolicy": json.dumps({"recipient": [recipient], "deliver": [protocol]})},
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+
+
+def _notify(sns, topic: str, recipient: str, deliver: list[str], inquiry_id: str) -> None:
+    text = {"default": f"mail {inquiry_id}", "email": f"mail {inquiry_id}", "sms": f"sms {inquiry_id}"}
+    attributes = {
+        "kind": "assigned",
+        "inquiry_id": inquiry_id,
+        "recipient": recipient,
+        "team": "support",
+        "band": "P2",
+        "channel": "whatsapp",
+    }
+    sns.publish(
+        TopicArn=topic,
+        Subject=f"Kanal: inquiry {inquiry_id}",
+        MessageStructure="json",
+        Message=json.dumps(text),
+        MessageAttributes={
+            **{k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+            "deliver": {"DataType": "String.Array", "StringValue": json.dumps(deliver)},
+        },
+    )
+
+
+def test_email_and_sms_deliveries_are_recorded_as_the_filter_policies_route_them(local):
+    from moto.sns.models import Subscription
+
+    assert Subscription.publish is moto_glue._sns_publish  # installed by the stack
+    # Given agents A and B, each with an e-mail and an SMS subscription filtered on recipient and deliver
+    sns, run = local.stack.client("sns"), uuid.uuid4().hex[:8]
+    topic = sns.create_topic(Name=f"glue-deliveries-{run}")["TopicArn"]
+    addresses = {
+        ("a", "email"): f"a-{run}@kanal.test",
+        ("a", "sms"): f"+4915{uuid.uuid4().int % 10**9:09d}",
+        ("b", "email"): f"b-{run}@kanal.test",
+        ("b", "sms"): f"+4916{uuid.uuid4().int % 10**9:09d}",
+    }
+    for (agent, protocol), endpoint in addresses.items():
+        _subscribe(sns, topic, f"{agent}-{run}", protocol, endpoint)
+    # When A is notified by e-mail and SMS, and then by SMS only
+    _notify(sns, topic, f"a-{run}", ["email", "sms"], f"both-{run}")
+    _notify(sns, topic, f"a-{run}", ["sms"], f"sms-only-{run}")
+    # Then only A's subscriptions received anything: both for the first, the SMS one for the second
+    ours = set(addresses.values())
+    recorded = [n for n in local.stack.notifications.items() if n["address"] in ours]
+    assert [(n["inquiry_id"], n["protocol"], n["address"]) for n in recorded] == [
+        (f"both-{run}", "email", addresses[("a", "email")]),
+        (f"both-{run}", "sms", addresses[("a", "sms")]),
+        (f"sms-only-{run}", "sms", addresses[("a", "sms")]),
+    ]
+    # each with the protocol's own message and the publish's attributes
+    first = recorded[0]
+    assert first["text"] == f"mail both-{run}" and recorded[1]["text"] == f"sms both-{run}"
+    assert first["subject"] == f"Kanal: inquiry both-{run}"
+    assert (first["kind"], first["recipient"], first["team"], first["band"], first["channel"]) == (
+        "assigned",
+        f"a-{run}",
+        "support",
+        "P2",
+        "whatsapp",
+    )
+    assert first["at"].endswith("Z")
+
+
+def test_a_subscription_without_a_filter_policy_receives_every_message_and_other_protocols_are_not_recorded(
+    local,
+):
+    sns, run = local.stack.client("sns"), uuid.uuid4().hex[:8]
+    topic = sns.create_topic(Name=f"glue-unfiltered-{run}")["TopicArn"]
+    address = f"ops-{run}@kanal.test"
+    sns.subscribe(TopicArn=topic, Protocol="email-json", Endpoint=address)
+    sqs = local.stack.client("sqs")
+    queue = sqs.create_queue(QueueName=f"glue-unfiltered-{run}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    # When a plain message (no structure, no attributes) is published
+    sns.publish(TopicArn=topic, Message="plain")
+    # Then the e-mail subscription's delivery is recorded, and the queue still receives its copy
+    recorded = [n for n in local.stack.notifications.items() if n["address"] == address]
+    assert [(n["protocol"], n["text"], n["kind"], n["recipient"]) for n in recorded] == [
+        ("email", "plain", None, None)
+    ]
+    assert "team" not in recorded[0]
+    assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages")

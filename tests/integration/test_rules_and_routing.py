@@ -6,8 +6,6 @@ import copy
 import json
 import uuid
 
-import pytest
-
 from kanal_local.auth import mint
 from tests.conftest import eventually, load_event
 from tests.signing import sign_meta
@@ -38,16 +36,6 @@ def inquiry_of(local, http, headers, channel: str, external_id: str, scored: boo
         return found if found.get("priority") or not scored else None
 
     return eventually(fetched, timeout=20)
-
-
-@pytest.fixture
-def rules(local, http, admin_headers):
-    """The rules in force before the test; restored afterwards under a new version."""
-    before = http.get(f"{local.url}/api/rules", headers=admin_headers).json()
-    yield before
-    restored = copy.deepcopy(before["document"])
-    restored["version"] = f"restored-{uuid.uuid4().hex[:8]}"
-    assert http.put(f"{local.url}/api/rules", json=restored, headers=admin_headers).status_code == 200
 
 
 def test_a_delivered_comment_is_listed_with_score_band_due_time_and_reasons(local, http, admin_headers):

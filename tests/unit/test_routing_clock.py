@@ -95,6 +95,15 @@ def test_a_wake_up_before_the_warning_fires_nothing() -> None:
     assert due == [] and after == sla
 
 
+def test_a_wake_up_less_than_a_second_early_fires_what_is_due_then() -> None:
+    # Given a window whose warning is due in 0.6 s (waits are whole seconds, and end up to 1 s early)
+    sla = an_hour_window()
+    # When the clock wakes just before the warning time
+    after, due = fire_due(sla, POLICY, T0 + minutes(48) - timedelta(seconds=0.6), 1)
+    # Then the warning fires now instead of being lost to rounding
+    assert due == [Due("warning")] and after.warned
+
+
 def test_tier_one_alone_does_not_mark_a_breach() -> None:
     sla, _ = fire_due(an_hour_window(), POLICY, T0 + minutes(61), 1)
     assert sla.tier == 1 and not sla.breached
@@ -322,7 +331,7 @@ def test_the_stored_form_names_times_in_iso() -> None:
     [
         pytest.param(None, IDLE_SECONDS, id="nothing_due"),
         pytest.param(T0 + timedelta(seconds=90), 90, id="whole_seconds"),
-        pytest.param(T0 + timedelta(seconds=1.2), 2, id="rounded_up"),
+        pytest.param(T0 + timedelta(seconds=2.7), 2, id="whole_seconds_rounded_down"),
         pytest.param(T0 - minutes(5), 1, id="overdue_at_least_a_second"),
     ],
 )

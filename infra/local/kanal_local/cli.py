@@ -4,32 +4,78 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import EndpointConnectionError
 
 from kanal_local import dlq
 from kanal_local.server import DEFAULT_PORT
 
+if TYPE_CHECKING:
+    from kanal_local.stack import LocalStack
+
+# `--demo` runs at this scale unless told otherwise: an unanswered inquiry escalates within a minute.
+DEMO_TIME_SCALE = 120.0
+
 
 def _port(value: str | None) -> int:
     return int(value or os.environ.get("KANAL_PORT") or DEFAULT_PORT)
 
 
+def scale_value(text: str) -> float:
+    """A time scale: a finite number >= 1 (argparse type, also used for $KANAL_TIME_SCALE)."""
+    try:
+        scale = float(text)
+    except ValueError:
+        scale = math.nan
+    if not math.isfinite(scale) or scale < 1:
+        raise argparse.ArgumentTypeError(f"time scale must be a number >= 1, not {text!r}")
+    return scale
+
+
+def time_scale(flag: float | None, demo: bool, environ: dict[str, str] | None = None) -> float:
+    """`--time-scale` wins, then $KANAL_TIME_SCALE, then 120 for `--demo`, else 1 (real time)."""
+    environ = dict(os.environ) if environ is None else environ
+    if flag is not None:
+        return flag
+    if environ.get("KANAL_TIME_SCALE"):
+        return scale_value(environ["KANAL_TIME_SCALE"])
+    return DEMO_TIME_SCALE if demo else 1.0
+
+
+def parameter_number(value: float) -> str:
+    """A number as a CloudFormation Number parameter value: 120, not 120.0."""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def local_stack(args: argparse.Namespace, port: int) -> LocalStack:
+    """The stack `kanal local` runs; raises ArgumentTypeError for an invalid $KANAL_TIME_SCALE."""
+    from kanal_local.stack import LocalStack
+
+    scale = time_scale(args.time_scale, args.demo)
+    aws_port = int(args.aws_port or os.environ.get("KANAL_AWS_PORT") or port + 1)
+    return LocalStack(aws_port=aws_port, parameters={"TimeScale": parameter_number(scale)})
+
+
 def cmd_local(args: argparse.Namespace) -> int:
     from kanal_local.server import LocalServer
-    from kanal_local.stack import LocalStack
 
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
     port = _port(args.port)
-    aws_port = int(args.aws_port or os.environ.get("KANAL_AWS_PORT") or port + 1)
-    server = LocalServer(stack=LocalStack(aws_port=aws_port), port=port)
+    try:
+        stack = local_stack(args, port)
+    except argparse.ArgumentTypeError as error:
+        print(f"kanal: KANAL_TIME_SCALE: {error}", file=sys.stderr)
+        return 2
+    server = LocalServer(stack=stack, port=port)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
@@ -76,7 +122,17 @@ def parser() -> argparse.ArgumentParser:
     )
     local.add_argument("--port", help=f"HTTP port (default $KANAL_PORT or {DEFAULT_PORT})")
     local.add_argument("--aws-port", help="port of the emulator's AWS endpoint (default: port + 1)")
-    local.add_argument("--demo", action="store_true", help="also replay sample traffic")
+    local.add_argument(
+        "--demo",
+        action="store_true",
+        help=f"also replay sample traffic (at time scale {DEMO_TIME_SCALE:g} unless told otherwise)",
+    )
+    local.add_argument(
+        "--time-scale",
+        type=scale_value,
+        metavar="N",
+        help="make every SLA, warning and escalation delay N times shorter (default $KANAL_TIME_SCALE or 1)",
+    )
     local.add_argument("--verbose", action="store_true")
     local.set_defaults(func=cmd_local)
 

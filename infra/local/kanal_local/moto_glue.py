@@ -15,6 +15,10 @@ in pyproject.toml.
 4. Thread safety: moto's DynamoDB keeps items in plain dicts, and a query iterates them; handlers run in
    several threads here, so DynamoDB calls are serialised at the same place (one lock, never held while a
    handler runs: DynamoDB calls do not call back into Lambda).
+5. SNS e-mail and SMS: moto's `Subscription.publish` applies a subscription's filter policy and then
+   delivers nothing for the `email`, `email-json` and `sms` protocols. We wrap it so that every message
+   that would reach such an endpoint (after moto's own filter-policy matcher and its message-structure
+   parsing) is handed to a callback, `deliver`, as a `Delivery`.
 """
 
 from __future__ import annotations
@@ -24,26 +28,56 @@ import re
 import threading
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import botocore.client
 from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.sns.models import Subscription
 from moto.sqs.models import sqs_backends
 
 from kanal_local import iam
 
 Invoke = Callable[[str, Any], tuple[Any, str | None]]  # (function name, event) -> (result, error type)
 
+# The SNS protocols whose deliveries moto drops and the local stack records.
+RECORDED_PROTOCOLS = ("email", "email-json", "sms")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message SNS would have handed to an e-mail or SMS endpoint."""
+
+    protocol: str  # email | email-json | sms
+    endpoint: str  # the subscription's address or phone number
+    topic_arn: str
+    subscription_arn: str
+    message_id: str  # the SNS message id of the publish
+    subject: str | None
+    text: str  # the message for this protocol (its key of a MessageStructure=json message)
+    attributes: dict[str, str]  # message attribute values; a String.Array as its JSON text
+
+
+Deliver = Callable[[Delivery], None]
+
 _installed: dict[str, Any] = {}
 _dynamodb_lock = threading.RLock()
+_moto_subscription_publish = Subscription.publish
 
 
-def install(invoke: Invoke) -> None:
-    """Route moto's Lambda invocations to ``invoke`` and check AWS calls against the running role."""
+def _ignore(delivery: Delivery) -> None:
+    return None
+
+
+def install(invoke: Invoke, deliver: Deliver = _ignore) -> None:
+    """Route moto's Lambda invocations to ``invoke``, check AWS calls against the running role, and hand
+    every SNS e-mail and SMS delivery to ``deliver``."""
     if _installed:
         _installed["invoke"] = invoke
+        _installed["deliver"] = deliver
         return
     _installed["invoke"] = invoke
+    _installed["deliver"] = deliver
     _installed["_invoke_lambda"] = LambdaFunction._invoke_lambda
     _installed["_make_api_call"] = botocore.client.BaseClient._make_api_call
 
@@ -67,6 +101,54 @@ def install(invoke: Invoke) -> None:
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+    Subscription.publish = _sns_publish  # type: ignore[method-assign]
+
+
+def _sns_publish(
+    self: Subscription,
+    message: str,
+    message_id: str,
+    subject: str | None = None,
+    message_attributes: dict[str, Any] | None = None,
+    group_id: str | None = None,
+    deduplication_id: str | None = None,
+    message_structure: str | None = None,
+) -> None:
+    """moto's `Subscription.publish`, plus: a message an e-mail or SMS endpoint would receive is recorded.
+
+    The filter policy is moto's own matcher and the per-protocol message moto's own parser, so what is
+    recorded is exactly what moto decides this subscription receives.
+    """
+    if self.protocol in RECORDED_PROTOCOLS:
+        matcher = self._filter_policy_matcher
+        if matcher is None or matcher.matches(message_attributes, message):
+            text = message
+            if message_structure == "json":
+                text = self._parse_message_structure(message, self.protocol)
+            _installed.get("deliver", _ignore)(
+                Delivery(
+                    protocol=self.protocol,
+                    endpoint=self.endpoint,
+                    topic_arn=self.topic_arn,
+                    subscription_arn=self.arn,
+                    message_id=message_id,
+                    subject=subject,
+                    text=text,
+                    attributes={
+                        name: str(value.get("Value")) for name, value in (message_attributes or {}).items()
+                    },
+                )
+            )
+    _moto_subscription_publish(
+        self,
+        message,
+        message_id,
+        subject=subject,
+        message_attributes=message_attributes,
+        group_id=group_id,
+        deduplication_id=deduplication_id,
+        message_structure=message_structure,
+    )
 
 
 def uninstall() -> None:
@@ -74,6 +156,7 @@ def uninstall() -> None:
         return
     LambdaFunction._invoke_lambda = _installed.pop("_invoke_lambda")  # type: ignore[method-assign]
     botocore.client.BaseClient._make_api_call = _installed.pop("_make_api_call")  # type: ignore[method-assign]
+    Subscription.publish = _moto_subscription_publish  # type: ignore[method-assign]
     _installed.clear()
 
 

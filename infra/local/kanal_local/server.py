@@ -16,7 +16,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from kanal_local import auth, sandbox
+from kanal_local import auth, sandbox, sms
 from kanal_local.gateway import Gateway, Route
 from kanal_local.sandbox import ChannelSandbox
 from kanal_local.stack import LocalStack
@@ -56,10 +56,8 @@ class LocalServer:
     stack: LocalStack = field(default_factory=LocalStack)
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
-    notifications: list[dict[str, Any]] = field(default_factory=list)
     _server: BaseWSGIServer | None = None
     _thread: threading.Thread | None = None
-    _notifications_queue: str | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     sandbox: ChannelSandbox = field(default_factory=ChannelSandbox)
 
@@ -74,11 +72,11 @@ class LocalServer:
         self._seed_secrets()
         self._seed_rules()
         self._seed_organisation()
-        self._capture_notifications()
         self.gateway = Gateway(self.stack.dispatcher, self.routes(), "local", bearer_claims)
         self.gateway.add_local("GET", "/healthz", self._healthz)
         self.gateway.add_local("GET", "/local/notifications", self._notifications)
         self.gateway.add_local("POST", "/local/email", self._receive_email)
+        self.gateway.add_local("POST", "/local/sms", self._receive_sms)
         self.gateway.add_local("GET", "/sandbox/outbox", self.sandbox.outbox)
         self.gateway.add_local_prefix(sandbox.GRAPH, self.sandbox.handle)
         self.gateway.add_local_prefix(sandbox.X, self.sandbox.handle)
@@ -123,48 +121,11 @@ class LocalServer:
 
         seed_organisation(self.stack.outputs["NotificationsTopicArn"], self.stack.region)
 
-    def _capture_notifications(self) -> None:
-        topic = self.stack.outputs.get("NotificationsTopicArn")
-        if not topic:
-            return
-        sqs = self.stack.client("sqs")
-        url = sqs.create_queue(QueueName="kanal-local-notifications")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self.stack.client("sns").subscribe(
-            TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "false"}
-        )
-        self._notifications_queue = url
-
-    def drain_notifications(self) -> list[dict[str, Any]]:
-        if self._notifications_queue:
-            sqs = self.stack.client("sqs")
-            while True:
-                messages = sqs.receive_message(QueueUrl=self._notifications_queue, MaxNumberOfMessages=10)
-                batch = messages.get("Messages", [])
-                if not batch:
-                    break
-                for message in batch:
-                    envelope = json.loads(message["Body"])
-                    self.notifications.append(
-                        {
-                            "subject": envelope.get("Subject"),
-                            "message": _maybe_json(envelope.get("Message")),
-                            "attributes": {
-                                k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()
-                            },
-                            "timestamp": envelope.get("Timestamp"),
-                        }
-                    )
-                    sqs.delete_message(
-                        QueueUrl=self._notifications_queue, ReceiptHandle=message["ReceiptHandle"]
-                    )
-        return self.notifications
-
     def _healthz(self, request: Request) -> Response:
         return _json(200, {"status": "ok", "functions": sorted(self.stack.dispatcher.by_logical_id)})
 
     def _notifications(self, request: Request) -> Response:
-        return _json(200, {"items": self.drain_notifications()})
+        return _json(200, {"items": self.stack.notifications.items()})
 
     def _receive_email(self, request: Request) -> Response:
         """What SES receiving does with a message: store it in S3, then notify the topic."""
@@ -172,6 +133,23 @@ class LocalServer:
         if not raw or len(raw) > 10 * 1024 * 1024:
             return _json(400 if not raw else 413, {"error": "send one raw RFC 822 message (at most 10 MiB)"})
         return _json(200, receive_email(self.stack, raw, request.args.get("to", "service@kanal.local")))
+
+    def _receive_sms(self, request: Request) -> Response:
+        """What two-way SMS does with an SMS to Kanal's number: publish it to the inbound-SMS topic."""
+        try:
+            sender, text = sms.parse(request.get_data())
+        except sms.InvalidSms as error:
+            return _json(400, {"error": str(error)})
+        message = sms.receive_sms(
+            self.stack.client("sns"),
+            self.stack.outputs["InboundSmsTopicArn"],
+            self.stack.environment["KANAL_SMS_ORIGINATION_NUMBER"],
+            self.stack.account,
+            self.stack.notifications,
+            sender,
+            text,
+        )
+        return _json(200, {"inbound_message_id": message["inboundMessageId"]})
 
     def stop(self) -> None:
         if self._server is not None:
@@ -187,11 +165,16 @@ class LocalServer:
         lines += [
             f"  sandbox:       {self.url}/sandbox/graph, /sandbox/x  (calls: {self.url}/sandbox/outbox)"
         ]
+        lines += [f"  local:         {self.url}/local/notifications, POST /local/email, POST /local/sms"]
+        if self.stack.time_scale != 1:
+            scale = f"{self.stack.time_scale:g}"
+            lines.append(f"  time scale:    {scale}x (SLA, warning and escalation delays {scale}x shorter)")
         for key in (
             "InquiriesTableName",
             "IngestQueueUrl",
             "IngestDeadLetterQueueUrl",
             "NotificationsTopicArn",
+            "InboundSmsTopicArn",
             "RoutingStateMachineArn",
         ):
             if key in self.stack.outputs:
@@ -245,10 +228,3 @@ def receive_email(stack: LocalStack, raw: bytes, recipient: str) -> dict[str, st
         TopicArn=topic, Message=json.dumps(notification), Subject="Amazon SES Email Receipt Notification"
     )
     return {"message_id": message_id, "object_key": key}
-
-
-def _maybe_json(text: Any) -> Any:
-    try:
-        return json.loads(text)
-    except (TypeError, json.JSONDecodeError):
-        return text

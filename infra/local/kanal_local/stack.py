@@ -22,6 +22,7 @@ from moto import mock_aws
 from moto.cloudformation.parsing import NULL_MODELS, get_model_map
 
 from kanal_local import iam, moto_glue
+from kanal_local.notifications import NotificationLog
 from kanal_local.pollers import SqsPoller
 from kanal_local.runtime import Dispatcher, LocalFunction
 from kanal_local.template import LOCAL_CODE_BUCKET, ROOT, PreparedTemplate, load_template, prepare, transform
@@ -32,13 +33,16 @@ REGION = "eu-central-1"
 STACK_NAME = "kanal-local"
 
 # Parameters the local stack passes to the template: fast retries so a failing record reaches the
-# dead-letter queue in seconds, and a rules change that applies within seconds.
+# dead-letter queue in seconds, a rules change that applies within seconds, real time (`kanal local
+# --time-scale N` passes TimeScale), and an SMS number from the range Ofcom reserves for fiction.
 LOCAL_PARAMETERS = {
     "Stage": "local",
     "LogLevel": "WARNING",  # a newcomer reads what Kanal does, not every handler's log line
     "IngestVisibilityTimeout": "10",
     "IngestMaxReceiveCount": "3",
     "RulesCacheSeconds": "5",
+    "TimeScale": "1",
+    "SmsOriginationNumber": "+447700900100",
 }
 
 LOCAL_ENVIRONMENT = {
@@ -115,6 +119,7 @@ class LocalStack:
     resources: dict[str, str] = field(default_factory=dict)  # logical id -> physical id
     environment: dict[str, str] = field(default_factory=dict)
     pollers: list[SqsPoller] = field(default_factory=list)
+    notifications: NotificationLog = field(default_factory=NotificationLog)  # SNS e-mail and SMS
     prepared: PreparedTemplate | None = None
     _mock: Any = None
     _endpoint: Any = None
@@ -123,6 +128,15 @@ class LocalStack:
     @property
     def region(self) -> str:
         return REGION
+
+    @property
+    def account(self) -> str:
+        return iam.ACCOUNT
+
+    @property
+    def time_scale(self) -> float:
+        """How many times shorter every SLA, warning and escalation delay is (the TimeScale parameter)."""
+        return float({**LOCAL_PARAMETERS, **self.parameters}["TimeScale"])
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)
@@ -136,7 +150,7 @@ class LocalStack:
             }
         )
         self._mock.start()
-        moto_glue.install(self.dispatcher.invoke)
+        moto_glue.install(self.dispatcher.invoke, self.notifications.record)
         try:
             if self.aws_port is not None:
                 from moto.server import ThreadedMotoServer

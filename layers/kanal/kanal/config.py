@@ -6,13 +6,14 @@ loudly (``ConfigError``) instead of running with a silent default.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from functools import cache
 
 
 class ConfigError(RuntimeError):
-    """A required environment variable is missing."""
+    """A required environment variable is missing, or a variable's value is not valid."""
 
 
 @dataclass(frozen=True)
@@ -75,20 +76,23 @@ class Config:
         return self.require("KANAL_SECRETS_PREFIX")
 
     @property
-    def max_webhook_body_bytes(self) -> int:
-        return int(self.environ.get("KANAL_MAX_WEBHOOK_BODY_BYTES", str(1024 * 1024)))
-
-    @property
     def time_scale(self) -> float:
-        """KANAL_TIME_SCALE: every SLA, warning and escalation delay is this many times shorter (local)."""
-        raw = self.environ.get("KANAL_TIME_SCALE") or "1"
+        """How many times shorter every SLA, warning and escalation delay is: 1 in AWS, more on a local
+        stack (`kanal local --time-scale N`) so that waits of hours pass in minutes."""
+        raw = self.environ.get("KANAL_TIME_SCALE")
+        if not raw:
+            return 1.0
         try:
             scale = float(raw)
         except ValueError:
-            raise ConfigError(f"KANAL_TIME_SCALE must be a number, not {raw!r}") from None
-        if not scale >= 1:
-            raise ConfigError("KANAL_TIME_SCALE must be at least 1")
+            raise ConfigError("KANAL_TIME_SCALE must be a number >= 1") from None
+        if not math.isfinite(scale) or scale < 1:
+            raise ConfigError("KANAL_TIME_SCALE must be a number >= 1")
         return scale
+
+    @property
+    def max_webhook_body_bytes(self) -> int:
+        return int(self.environ.get("KANAL_MAX_WEBHOOK_BODY_BYTES", str(1024 * 1024)))
 
 
 @cache

@@ -16,6 +16,9 @@ from kanal.model import Sla
 from kanal.routing.policy import Policy, Tier
 
 IDLE_SECONDS = 7 * 24 * 3600  # nothing due: look again in a week (a Standard execution lives a year)
+# Waits are whole seconds (TimeoutSeconds): a wait ends at most this much before its deadline, and what
+# is due within it fires then, so a short window's warning is not lost to rounding.
+EARLY = timedelta(seconds=1)
 
 
 def open_window(now: datetime, window: timedelta, policy: Policy, previous: Sla | None = None) -> Sla:
@@ -51,7 +54,7 @@ def next_deadline(sla: Sla, policy: Policy, scale: float) -> datetime | None:
 def seconds_until(moment: datetime | None, now: datetime) -> int:
     if moment is None:
         return IDLE_SECONDS
-    return max(1, int((moment - now).total_seconds() + 0.999))
+    return max(1, int((moment - now).total_seconds()))
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def fire_due(sla: Sla, policy: Policy, now: datetime, scale: float) -> tuple[Sla
     fired: list[Due] = []
     while True:
         deadline = next_deadline(sla, policy, scale)
-        if deadline is None or deadline > now:
+        if deadline is None or deadline > now + EARLY:
             return sla, fired
         if sla.warn_at is not None and not sla.warned and sla.tier == 0:
             sla = replace(sla, warned=True, version=sla.version + 1)

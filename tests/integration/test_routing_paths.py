@@ -1,0 +1,317 @@
+"""The routing state machine's named execution cases, on the embedded stack with the time scale.
+
+Each case gets a desk of its own: a team that takes inquiries naming a word only that test uses (a topic
+rule in the rules document), with its own agents and lead, so no other test's inquiries fill their
+capacity. A webhook goes in over HTTP; what comes out is read from the execution history, the agent API,
+`GET /local/notifications` and `POST /local/sms`.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from tests.conftest import eventually, load_event
+from tests.integration.test_rules_and_routing import inquiry_of, post_meta
+
+BUDGET_TRANSITIONS = 8
+
+
+@dataclass
+class Desk:
+    team: str
+    agents: list[str]
+    lead: str
+    phones: dict[str, str]
+    word: str
+
+
+def _phone() -> str:
+    return f"+49170{random.randrange(10**6, 10**7)}"
+
+
+@pytest.fixture
+def desk(local, http, admin_headers, rules, request):
+    """A team with two online agents and a lead, and rules that send the test's word to it."""
+    from kanal.adapters.organisation import OrganisationStore
+    from kanal.routing.org import Agent, AgentStatus, Skills, Team
+    from kanal.routing.organisation import Organisation
+    from kanal.routing.wiring import notifier, routing
+
+    tag = uuid.uuid4().hex[:8]
+    marker = request.node.get_closest_marker("sla_minutes")
+    document = copy.deepcopy(rules["document"])
+    document["version"] = f"paths-{tag}"
+    document["default_calendar"] = "round-the-clock"
+    document["rules"].append(
+        {
+            "id": f"topic.{tag}",
+            "type": "content",
+            "weight": 1,
+            "terms": {"en": [f"zx{tag}"], "de": [f"zx{tag}"]},
+        }
+    )
+    if marker:
+        for rule in document["rules"]:
+            if rule["type"] == "channel":
+                rule["sla_minutes"]["whatsapp"] = dict.fromkeys(("P1", "P2", "P3", "P4"), marker.args[0])
+    assert http.put(f"{local.url}/api/rules", json=document, headers=admin_headers).status_code == 200
+    organisation = Organisation(OrganisationStore(), notifier())
+    team = f"desk-{tag}"
+    lead = f"lead-{tag}"
+    agents = [f"ana-{tag}", f"ben-{tag}"]
+    phones = {name: _phone() for name in [*agents, lead]}
+    organisation.save_team(
+        Team(team, f"Desk {tag}", lead=lead, topics=(f"topic.{tag}",), order=1), create=True
+    )
+    organisation.save_agent(
+        Agent(lead, "Lead", f"{lead}@velora.example", phones[lead], "de", status=AgentStatus.OFFLINE),
+        create=True,
+    )
+    for name in agents:
+        organisation.save_agent(
+            Agent(
+                name,
+                name.title(),
+                f"{name}@velora.example",
+                phones[name],
+                "en",
+                teams=(team,),
+                skills=Skills(),
+                max_concurrent=3,
+                status=AgentStatus.ONLINE,
+            ),
+            create=True,
+        )
+    yield Desk(team, agents, lead, phones, f"zx{tag}")
+    for name in agents:  # nobody of this desk takes later tests' inquiries
+        routing().org.set_status(name, AgentStatus.OFFLINE)
+
+
+def whatsapp(local, http, text: str, sender: str | None = None) -> tuple[str, str]:
+    event = load_event("meta/whatsapp_text.json")
+    value = event["entry"][0]["changes"][0]["value"]
+    sender = sender or f"49151{uuid.uuid4().int % 10**8:08d}"
+    value["contacts"][0]["wa_id"] = sender
+    message = value["messages"][0]
+    message["from"], message["id"] = sender, f"wamid.{uuid.uuid4().hex}"
+    message["text"]["body"] = text
+    post_meta(local, http, event)
+    return sender, message["id"]
+
+
+def routed(local, http, headers, message_id: str, status: str = "assigned") -> dict:
+    first = inquiry_of(local, http, headers, "whatsapp", message_id, scored=False)
+    return detail(local, http, headers, first["id"], lambda d: d["status"] == status)
+
+
+def detail(local, http, headers, inquiry_id: str, until=lambda d: True, timeout: float = 20) -> dict:
+    def fetch():
+        found = http.get(f"{local.url}/api/inquiries/{inquiry_id}", headers=headers).json()
+        return found if until(found) else None
+
+    return eventually(fetch, timeout=timeout, interval=0.2)
+
+
+def notices(local, http, inquiry_id: str) -> list[dict]:
+    items = http.get(f"{local.url}/local/notifications").json()["items"]
+    return [n for n in items if n.get("inquiry_id") == inquiry_id]
+
+
+def history(local, inquiry_id: str) -> list[dict]:
+    stepfunctions = local.stack.client("stepfunctions")
+    machine = local.stack.outputs["RoutingStateMachineArn"]
+    execution = f"{machine.replace(':stateMachine:', ':execution:')}:{inquiry_id}"
+    return stepfunctions.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+
+
+def execution_status(local, inquiry_id: str) -> str:
+    stepfunctions = local.stack.client("stepfunctions")
+    machine = local.stack.outputs["RoutingStateMachineArn"]
+    execution = f"{machine.replace(':stateMachine:', ':execution:')}:{inquiry_id}"
+    return stepfunctions.describe_execution(executionArn=execution)["status"]
+
+
+def sms_from(local, http, phone: str, text: str) -> None:
+    assert http.post(f"{local.url}/local/sms", json={"from": phone, "text": text}).status_code == 200
+
+
+def transitions(events: list[dict]) -> int:
+    return sum(1 for e in events if e["type"].endswith("StateEntered"))
+
+
+def resolve(local, http, headers, inquiry_id: str) -> None:
+    from kanal.routing.wiring import routing
+
+    routing().resolved(inquiry_id)
+    eventually(lambda: execution_status(local, inquiry_id) == "SUCCEEDED", timeout=20)
+
+
+def test_happy_path_answered_in_time_one_notification_no_escalation(local, http, admin_headers, desk):
+    from kanal.routing.wiring import routing
+
+    # Given an inquiry routed to the desk, its owner told once by e-mail and SMS
+    _, message_id = whatsapp(local, http, f"Hallo, kurze Frage zu {desk.word}")
+    inquiry = routed(local, http, admin_headers, message_id)
+    assert inquiry["team"] == desk.team and inquiry["assignee"] in desk.agents
+    # When the owner answers in time (what a reply does) and then resolves it
+    routing().responded(inquiry["id"])
+    answered = detail(local, http, admin_headers, inquiry["id"], lambda d: d["sla"]["first_response_at"])
+    assert answered["sla"]["breached"] is False and answered["escalations"] == []
+    resolve(local, http, admin_headers, inquiry["id"])
+    # Then the execution succeeded within the transition budget, with one notification and no escalation
+    events = history(local, inquiry["id"])
+    assert transitions(events) <= BUDGET_TRANSITIONS, [e["type"] for e in events]
+    sent = notices(local, http, inquiry["id"])
+    assert {(n["kind"], n["recipient"]) for n in sent} == {("assigned", inquiry["assignee"])}
+    assert {n["protocol"] for n in sent} == {"email", "sms"}
+    assert {n["address"] for n in sent} == {
+        desk.phones[inquiry["assignee"]],
+        f"{inquiry['assignee']}@velora.example",
+    }
+    assert detail(local, http, admin_headers, inquiry["id"])["status"] == "resolved"
+
+
+@pytest.mark.sla_minutes(3)
+def test_timeout_path_warns_then_escalates_tier_by_tier_to_the_right_people(local, http, admin_headers, desk):
+    # Given an inquiry with a three-minute SLA (three seconds at the test's time scale)
+    _, message_id = whatsapp(local, http, f"Hallo {desk.word}, ist jemand da?")
+    inquiry = routed(local, http, admin_headers, message_id)
+    first_owner = inquiry["assignee"]
+    # When nobody answers
+    escalated = detail(
+        local, http, admin_headers, inquiry["id"], lambda d: len(d["escalations"]) >= 2, timeout=40
+    )
+    # Then the owner was warned, the lead told at tier 1 while the next agent took it, ops paged at tier 2
+    assert [e["tier"] for e in escalated["escalations"]] == [1, 2]
+    assert escalated["escalations"][0]["to"] == [desk.lead]
+    assert escalated["escalations"][1]["to"] == ["ops"]
+    assert escalated["sla"]["breached"] is True and escalated["sla"]["tier"] == 2
+    assert escalated["assignee"] in desk.agents and escalated["assignee"] != first_owner
+    sent = eventually(lambda: (s := notices(local, http, inquiry["id"])) and len(s) >= 7 and s, timeout=15)
+    kinds = [(n["kind"], n["recipient"], n["protocol"]) for n in sent]
+    assert kinds.index(("assigned", first_owner, "sms")) < kinds.index(("warning", first_owner, "sms"))
+    assert kinds.index(("warning", first_owner, "sms")) < kinds.index(("escalation", desk.lead, "sms"))
+    assert ("assigned", escalated["assignee"], "email") in kinds  # the next owner is told too
+    ops = [n for n in sent if n["recipient"] == "ops"]
+    assert [n["protocol"] for n in ops] == ["sms"] and ops[0]["address"] == "+4915199999999"
+    for notice in sent:  # an SMS names no customer and carries no message text
+        assert desk.word not in notice["text"] and "Hallo" not in notice["text"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"]
+        for e in history(local, inquiry["id"])
+        if "stateEnteredEventDetails" in e
+    ]
+    assert entered[:4] == ["Route", "Await", "Deadline", "Done?"]
+    resolve(local, http, admin_headers, inquiry["id"])
+
+
+def test_customer_waiting_path_pauses_the_clock_and_a_follow_up_resumes_it(local, http, admin_headers, desk):
+    from kanal.routing.wiring import routing
+
+    # Given an answered inquiry whose owner asked the customer something (waiting: the clock pauses)
+    sender, message_id = whatsapp(local, http, f"Meine Bestellung {desk.word} fehlt")
+    inquiry = routed(local, http, admin_headers, message_id)
+    routing().responded(inquiry["id"], waiting=True)
+    paused = detail(local, http, admin_headers, inquiry["id"], lambda d: d["status"] == "waiting")
+    assert paused["sla"]["paused"] is True
+    # When the customer answers in the same conversation
+    whatsapp(local, http, "Die Nummer ist 55-1043", sender=sender)
+    resumed = detail(local, http, admin_headers, inquiry["id"], lambda d: d["status"] == "assigned")
+    # Then a next-response window runs from the follow-up, the first response is kept, and it escalates the
+    # same way when missed (the execution is waiting on the new deadline)
+    assert resumed["sla"]["paused"] is False and resumed["sla"]["responded"] is False
+    assert resumed["sla"]["due_at"] > paused["sla"]["due_at"]
+    assert resumed["sla"]["first_response_at"] == paused["sla"]["first_response_at"]
+    assert len(resumed["messages"]) == 2
+    routing().responded(inquiry["id"])
+    resolve(local, http, admin_headers, inquiry["id"])
+    assert transitions(history(local, inquiry["id"])) <= 12
+
+
+def test_reassign_path_an_owner_going_offline_hands_unanswered_inquiries_back(
+    local, http, admin_headers, desk
+):
+    from kanal.routing.org import AgentStatus
+    from kanal.routing.wiring import routing
+
+    # Given an inquiry assigned to one of the desk's agents
+    _, message_id = whatsapp(local, http, f"Frage zu {desk.word}")
+    inquiry = routed(local, http, admin_headers, message_id)
+    owner = inquiry["assignee"]
+    other = next(a for a in desk.agents if a != owner)
+    # When the owner goes offline before answering
+    routing().agent_status_changed(owner, AgentStatus.OFFLINE)
+    # Then the other agent owns it and is told
+    moved = detail(local, http, admin_headers, inquiry["id"], lambda d: d["assignee"] == other)
+    assert moved["status"] == "assigned"
+    assert ("assigned", other) in {(n["kind"], n["recipient"]) for n in notices(local, http, inquiry["id"])}
+    resolve(local, http, admin_headers, inquiry["id"])
+
+
+def test_nobody_online_path_queues_then_assigns_when_an_agent_comes_online(local, http, admin_headers, desk):
+    from kanal.routing.org import AgentStatus
+    from kanal.routing.wiring import routing
+
+    # Given nobody of the desk is online
+    for agent in desk.agents:
+        routing().org.set_status(agent, AgentStatus.OFFLINE)
+    # When an inquiry for the desk arrives
+    _, message_id = whatsapp(local, http, f"Hallo {desk.word}")
+    inquiry = routed(local, http, admin_headers, message_id, status="queued")
+    # Then it waits in the team's queue without an owner
+    assert inquiry["team"] == desk.team and inquiry["assignee"] is None
+    queue = http.get(
+        f"{local.url}/api/inquiries", params={"team": desk.team, "status": "queued"}, headers=admin_headers
+    ).json()["items"]
+    assert [i["id"] for i in queue] == [inquiry["id"]]
+    # and when an agent comes online it is theirs, and they are told
+    routing().agent_status_changed(desk.agents[0], AgentStatus.ONLINE)
+    assigned = detail(local, http, admin_headers, inquiry["id"], lambda d: d["status"] == "assigned")
+    assert assigned["assignee"] == desk.agents[0]
+    assert ("assigned", desk.agents[0]) in {
+        (n["kind"], n["recipient"]) for n in notices(local, http, inquiry["id"])
+    }
+    resolve(local, http, admin_headers, inquiry["id"])
+
+
+def test_sms_claim_path_only_the_owners_number_claims(local, http, admin_headers, desk):
+    # Given an inquiry whose owner got the notification SMS
+    _, message_id = whatsapp(local, http, f"Hallo {desk.word}")
+    inquiry = routed(local, http, admin_headers, message_id)
+    owner = inquiry["assignee"]
+    sms = eventually(
+        lambda: [n for n in notices(local, http, inquiry["id"]) if n["protocol"] == "sms"], timeout=10
+    )
+    assert "1" in sms[0]["text"] and "2" in sms[0]["text"]
+    # When "1" arrives from another number, nothing changes
+    other_phone = desk.phones[next(a for a in desk.agents if a != owner)]
+    assert http.post(f"{local.url}/local/sms", json={"from": other_phone, "text": "1"}).status_code == 200
+    assert (
+        http.post(f"{local.url}/local/sms", json={"from": "+4917000000001", "text": "1"}).status_code == 200
+    )
+    # When "1" arrives from the owner's number, they have claimed it
+    assert (
+        http.post(f"{local.url}/local/sms", json={"from": desk.phones[owner], "text": "1"}).status_code == 200
+    )
+    claimed = detail(local, http, admin_headers, inquiry["id"], lambda d: d["claimed_at"])
+    assert claimed["assignee"] == owner and claimed["status"] == "assigned"
+    assert claimed["sla"]["responded"] is False  # a claim confirms the owner, the clock runs on
+    resolve(local, http, admin_headers, inquiry["id"])
+
+
+def test_sms_reply_2_passes_the_inquiry_on_at_once(local, http, admin_headers, desk):
+    _, message_id = whatsapp(local, http, f"Hallo {desk.word}")
+    inquiry = routed(local, http, admin_headers, message_id)
+    owner = inquiry["assignee"]
+    other = next(a for a in desk.agents if a != owner)
+    assert (
+        http.post(f"{local.url}/local/sms", json={"from": desk.phones[owner], "text": "2"}).status_code == 200
+    )
+    moved = detail(local, http, admin_headers, inquiry["id"], lambda d: d["assignee"] == other)
+    assert moved["status"] == "assigned"
+    resolve(local, http, admin_headers, inquiry["id"])

@@ -1,0 +1,62 @@
+"""`kanal local` options: the time scale from --time-scale, $KANAL_TIME_SCALE or --demo."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from kanal_local import cli
+
+
+def _local(*argv: str) -> argparse.Namespace:
+    return cli.parser().parse_args(["local", *argv])
+
+
+def test_without_a_flag_or_variable_the_stack_runs_in_real_time():
+    args = _local()
+    assert cli.time_scale(args.time_scale, args.demo, environ={}) == 1.0
+
+
+def test_demo_runs_at_a_scale_at_which_an_unanswered_inquiry_escalates_within_a_minute():
+    args = _local("--demo")
+    assert cli.time_scale(args.time_scale, args.demo, environ={}) == cli.DEMO_TIME_SCALE == 120
+
+
+def test_the_variable_sets_the_scale_and_wins_over_the_demo_default():
+    args = _local("--demo")
+    assert cli.time_scale(args.time_scale, args.demo, environ={"KANAL_TIME_SCALE": "30"}) == 30.0
+
+
+def test_the_flag_wins_over_the_variable():
+    args = _local("--demo", "--time-scale", "7.5")
+    assert cli.time_scale(args.time_scale, args.demo, environ={"KANAL_TIME_SCALE": "30"}) == 7.5
+
+
+@pytest.mark.parametrize("value", ["0", "0.99", "-1", "soon", "nan", "inf"])
+def test_a_flag_below_one_or_not_a_number_is_a_usage_error(value, capsys):
+    with pytest.raises(SystemExit) as exited:
+        _local("--time-scale", value)
+    assert exited.value.code == 2
+    assert "time scale must be a number >= 1" in capsys.readouterr().err
+
+
+def test_an_invalid_variable_stops_kanal_local_before_anything_starts(monkeypatch, capsys):
+    monkeypatch.setenv("KANAL_TIME_SCALE", "0")
+    assert cli.main(["local"]) == 2
+    assert "KANAL_TIME_SCALE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("scale", "text"), [(1.0, "1"), (120.0, "120"), (2.5, "2.5")])
+def test_the_scale_reaches_the_template_as_a_number_parameter(scale, text):
+    assert cli.parameter_number(scale) == text
+
+
+def test_kanal_local_passes_the_scale_to_the_stack_as_its_time_scale_parameter(monkeypatch):
+    monkeypatch.setenv("KANAL_TIME_SCALE", "30")
+    stack = cli.local_stack(_local("--time-scale", "60", "--aws-port", "9999"), 8787)
+    assert stack.parameters == {"TimeScale": "60"} and stack.time_scale == 60.0
+    assert cli.local_stack(_local("--demo"), 8787).parameters == {"TimeScale": "30"}
+    monkeypatch.delenv("KANAL_TIME_SCALE")
+    assert cli.local_stack(_local("--demo"), 8787).time_scale == 120.0
+    assert cli.local_stack(_local(), 8787).time_scale == 1.0
