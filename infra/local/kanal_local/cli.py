@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -60,7 +61,10 @@ def local_stack(args: argparse.Namespace, port: int) -> LocalStack:
 
     scale = time_scale(args.time_scale, args.demo)
     aws_port = int(args.aws_port or os.environ.get("KANAL_AWS_PORT") or port + 1)
-    return LocalStack(aws_port=aws_port, parameters={"TimeScale": parameter_number(scale)})
+    parameters = {"TimeScale": parameter_number(scale)}
+    if args.verbose:
+        parameters["LogLevel"] = "INFO"
+    return LocalStack(aws_port=aws_port, parameters=parameters)
 
 
 def cmd_local(args: argparse.Namespace) -> int:
@@ -69,6 +73,8 @@ def cmd_local(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
+    if not args.verbose:  # metrics are off locally; powertools says so on every flush
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
     port = _port(args.port)
     try:
         stack = local_stack(args, port)

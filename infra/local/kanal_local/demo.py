@@ -207,17 +207,49 @@ def fetch_queue(base: str) -> list[dict[str, Any]]:
     return list(response.json()["items"])
 
 
-def show_queue(base: str) -> int:
-    items = fetch_queue(base)
-    print(f"\nqueue ({len(items)} open inquiries, most urgent first):")
+def fetch_notifications(base: str) -> list[dict[str, Any]]:
+    return list(requests.get(f"{base}/local/notifications", timeout=10).json()["items"])
+
+
+def show_queue(items: list[dict[str, Any]]) -> None:
+    print(
+        f"\nthe queue ({len(items)} open inquiries, most urgent first; times UTC), each with team and owner:"
+    )
     for item in items:
         priority = item.get("priority") or {}
-        reasons = ", ".join(r["rule"] for r in priority.get("reasons", [])[:3])
+        reasons = ", ".join(r["rule"] for r in priority.get("reasons", [])[:2])
+        owner = item.get("assignee") or f"({item['status']})"
         print(
-            f"  {priority.get('band', '--'):3} {priority.get('score', 0):>3}  {item['channel']:9} "
-            f"{item['visibility']:7} {item['text'][:60]!r}  [{reasons}]"
+            f"  {priority.get('band', '--'):3} {item['channel']:9} {item['team'] or '-':8} {owner:9} "
+            f"due {_clock(item.get('sla_due_at'))}  {item['text'][:44]!r}  [{reasons}]"
         )
-    return len(items)
+
+
+def show_notices(notices: list[dict[str, Any]], started: float | None = None) -> None:
+    """One line per notice: its e-mail and SMS (one publish, two subscriptions) side by side."""
+    lines: dict[tuple[str, str, str, str], list[str]] = {}
+    for notice in notices:
+        key = (notice["kind"], notice["recipient"], notice.get("inquiry_id") or "", notice["subject"])
+        lines.setdefault(key, []).append("SMS" if notice["protocol"] == "sms" else "e-mail")
+    at = f"  +{time.monotonic() - started:3.0f}s" if started is not None else ""
+    for (kind, recipient, _, subject), protocols in lines.items():
+        print(f"{at}  {kind:10} {'+'.join(protocols):10} to {recipient:7} {subject}")
+
+
+def _clock(value: str | None) -> str:
+    return value[11:19] if value else "--:--:--"
+
+
+def show_organisation() -> None:
+    from kanal_local.seed import organisation_document
+
+    document = organisation_document()
+    print("\nthe organisation (infra/local/organisation.json):")
+    for team in document["teams"]:
+        members = [a for a in document["agents"] if team["id"] in a.get("teams", [])]
+        online = [a["id"] for a in members if a.get("status") == "online"]
+        print(f"  {team['name']:31} lead {team['lead']:7} online: {', '.join(online)}")
+    print("  on-call ops: " + ", ".join(c["name"] for c in document.get("oncall", [])))
 
 
 SAMPLE_EMAIL = """From: Anna Becker <anna.becker@example.de>
@@ -232,8 +264,9 @@ Bitte rufen Sie mich dringend zurueck. Anna Becker
 """
 
 
-def replay(server: LocalServer, pause: float = 0.3) -> None:
+def replay(server: LocalServer, pause: float = 0.3, watch_seconds: float = 75) -> None:
     base = server.url
+    show_organisation()
     print(
         "\nreplaying sample traffic (Facebook, Messenger, Instagram, WhatsApp, X, e-mail; German, English):"
     )
@@ -246,11 +279,58 @@ def replay(server: LocalServer, pause: float = 0.3) -> None:
     )
     status = requests.post(f"{base}/local/email", data=mail.encode(), timeout=10).status_code
     print(f"  POST /local/email (as SES receiving) -> {status}")
-    deadline = time.monotonic() + 20
+    items: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         time.sleep(1)
         items = fetch_queue(base)
-        if len(items) > len(samples()) and all(i.get("priority") for i in items):
+        if len(items) > len(samples()) and all(i["status"] != "new" for i in items):
             break
-    show_queue(base)
-    print(f"\nnotifications sent: {base}/local/notifications   stop with Ctrl-C")
+    show_queue(items)
+    seen = fetch_notifications(base)
+    print(f"\nthe owners are told by e-mail and SMS ({len(seen)} sent; all at {base}/local/notifications):")
+    show_notices(seen)
+    sms = next((n for n in seen if n["protocol"] == "sms"), None)
+    if sms:
+        print(f"  an SMS reads (no customer text, name or handle): {sms['text']!r}")
+    started = time.monotonic()
+    escalating = answer_all_but_the_most_urgent(items)
+    if escalating is None:
+        return
+    print(
+        f"\nnobody answers the {escalating['priority']['band']} {escalating['channel']} inquiry; its clock "
+        f"runs {server.stack.time_scale:g}x faster here. Warning, then escalation tier by tier:"
+    )
+    watch(base, escalating["id"], len(seen), started, watch_seconds)
+    print(f"\nthe console's data: {base}/api/inquiries (token: kanal token admin)   stop with Ctrl-C")
+
+
+def answer_all_but_the_most_urgent(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The owners answer every assigned inquiry in time but the most urgent one (as a reply does)."""
+    from kanal.routing.wiring import routing
+
+    assigned = [i for i in items if i["status"] == "assigned"]
+    if not assigned:
+        return None
+    escalating, others = assigned[0], assigned[1:]
+    for item in others:
+        routing().responded(item["id"])
+    print(f"\nthe owners answer {len(others)} of them in time: their clocks stop.")
+    return escalating
+
+
+def watch(base: str, inquiry_id: str, skip: int, started: float, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    shown = skip
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        notices = fetch_notifications(base)
+        show_notices([n for n in notices[shown:] if n.get("inquiry_id") == inquiry_id], started)
+        shown = len(notices)
+        headers = {"Authorization": f"Bearer {mint('admin')}"}
+        detail = requests.get(f"{base}/api/inquiries/{inquiry_id}", headers=headers, timeout=10).json()
+        if len(detail.get("escalations", [])) >= 2:
+            sla = detail["sla"]
+            told = ", ".join(f"tier {e['tier']} to {'+'.join(e['to'])}" for e in detail["escalations"])
+            print(f"  now owned by {detail['assignee']}; breached: {sla['breached']}; escalations: {told}")
+            return
