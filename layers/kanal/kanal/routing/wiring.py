@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import cache
 
 import boto3
@@ -19,19 +20,21 @@ from kanal.config import config, load
 from kanal.routing.policy import Policy, compiled_policy, default_policy
 from kanal.routing.tasks import Routing
 
+_absent_until = [0.0]  # a parameter found missing is not asked for again within the cache time
+
 
 def current_policy() -> Policy:
     """The stored escalation policy, or the shipped default when none is stored."""
     name = config().environ.get("KANAL_ESCALATION_PARAMETER")
-    if not name:
+    max_age = int(config().environ.get("KANAL_RULES_CACHE_SECONDS", "60"))
+    if not name or time.monotonic() < _absent_until[0]:
         return default_policy()
     try:
-        text = parameters.get_parameter(
-            name, max_age=int(config().environ.get("KANAL_RULES_CACHE_SECONDS", "60"))
-        )
+        text = parameters.get_parameter(name, max_age=max_age)
     except GetParameterError as error:
         cause = error.__cause__ or error.__context__
         if isinstance(cause, ClientError) and cause.response["Error"]["Code"] == "ParameterNotFound":
+            _absent_until[0] = time.monotonic() + max_age
             return default_policy()
         raise
     return compiled_policy(str(text))
