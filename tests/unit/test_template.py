@@ -24,6 +24,7 @@ def test_every_chalice_route_has_exactly_one_api_event_in_the_template(monkeypat
         "KANAL_INQUIRIES_TABLE",
         "KANAL_MESSAGES_TABLE",
         "KANAL_CUSTOMERS_TABLE",
+        "KANAL_ORGANISATION_TABLE",
         "KANAL_RULES_PARAMETER",
     ):
         monkeypatch.setenv(name, "unit")
