@@ -26,6 +26,7 @@ def test_every_chalice_route_has_exactly_one_api_event_in_the_template(monkeypat
         "KANAL_CUSTOMERS_TABLE",
         "KANAL_ORGANISATION_TABLE",
         "KANAL_RULES_PARAMETER",
+        "KANAL_NOTIFICATIONS_TOPIC_ARN",
     ):
         monkeypatch.setenv(name, "unit")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
