@@ -66,6 +66,14 @@ def _privileged(groups: Sequence[str]) -> frozenset[str]:
     return PRIVILEGED & frozenset(groups)
 
 
+def _lead_may_place(led: set[str], agent: Agent, privileged: frozenset[str]) -> None:
+    """A lead's agent is wholly within the teams they lead, with the privileged groups they had."""
+    if not agent.teams or not set(agent.teams) <= led:
+        raise Forbidden(f"agent {agent.id} is not wholly within the teams you lead")
+    if _privileged(agent.groups) != privileged:
+        raise Forbidden("only admins grant or take the leads and admins groups")
+
+
 class OrganisationApi:
     def __init__(
         self,
@@ -98,7 +106,7 @@ class OrganisationApi:
         caller.require_lead()
         agent = self._agent(body)
         if not caller.is_admin:
-            self._lead_may_place(caller, agent, privileged=frozenset())
+            _lead_may_place(self.led_teams(caller), agent, privileged=frozenset())
         saved = self.changes.save_agent(agent, create=True)
         logger.info("agent created", extra={"agent": saved.id, "by": caller.agent_id})
         return agent_view(saved)
@@ -106,11 +114,12 @@ class OrganisationApi:
     def update_agent(self, caller: Caller, agent_id: str, body: Any) -> dict[str, Any]:
         caller.require_lead()
         existing = self._existing_agent(agent_id)
+        led = set() if caller.is_admin else self.led_teams(caller)
         if not caller.is_admin:
-            self._lead_may_place(caller, existing, privileged=_privileged(existing.groups))
+            _lead_may_place(led, existing, privileged=_privileged(existing.groups))
         agent = self._agent(_with_id(body, agent_id))
         if not caller.is_admin:
-            self._lead_may_place(caller, agent, privileged=_privileged(existing.groups))
+            _lead_may_place(led, agent, privileged=_privileged(existing.groups))
         saved = self.changes.save_agent(agent, create=False)
         logger.info("agent changed", extra={"agent": saved.id, "by": caller.agent_id})
         return agent_view(saved)
@@ -146,13 +155,6 @@ class OrganisationApi:
             raise InvalidDocument(unknown)
         # A new agent starts offline; a saved one keeps their status (it changes through its own route).
         return replace(agent, status=AgentStatus.OFFLINE)
-
-    def _lead_may_place(self, caller: Caller, agent: Agent, privileged: frozenset[str]) -> None:
-        led = self.led_teams(caller)
-        if not agent.teams or not set(agent.teams) <= led:
-            raise Forbidden(f"agent {agent.id} would not be wholly within the teams you lead")
-        if _privileged(agent.groups) != privileged:
-            raise Forbidden("only admins grant or take the leads and admins groups")
 
     # ---------------------------------------------------------------- teams
     def list_teams(self, caller: Caller) -> dict[str, Any]:
