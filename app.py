@@ -20,14 +20,23 @@ from kanal.adapters.organisation import OrganisationStore
 from kanal.adapters.rules import current_rules, store_rules
 from kanal.api import http
 from kanal.api.auth import Caller, caller_from_context
+from kanal.api.organisation import OrganisationApi
 from kanal.api.queries import Queries
+from kanal.api.work import Work
 from kanal.config import load
 from kanal.errors import BadRequest, KanalError
+from kanal.routing.organisation import Organisation
+from kanal.routing.wiring import notifier, routing
 
 app = Chalice(app_name="kanal")
 View = TypeVar("View", bound=Callable[..., Any])
 _config = load(
-    "inquiries_table", "messages_table", "customers_table", "organisation_table", "rules_parameter"
+    "inquiries_table",
+    "messages_table",
+    "customers_table",
+    "organisation_table",
+    "rules_parameter",
+    "notifications_topic_arn",
 )
 bind(_config)
 bind_organisation(_config)
@@ -36,6 +45,19 @@ bind_organisation(_config)
 @cache
 def queries() -> Queries:
     return Queries(DynamoStore(), organisation=OrganisationStore())
+
+
+@cache
+def organisation() -> OrganisationApi:
+    store = OrganisationStore()
+    return OrganisationApi(
+        store, Organisation(store, notifier()), routing, calendars=lambda: current_rules().calendars
+    )
+
+
+@cache
+def work() -> Work:
+    return Work(DynamoStore(), OrganisationStore(), routing)
 
 
 def route(path: str, method: str) -> Callable[[View], View]:
@@ -61,6 +83,10 @@ def params() -> dict[str, str]:
 
 def caller() -> Caller:
     return caller_from_context(app.current_request.context)
+
+
+def created(body: dict[str, Any]) -> Response:
+    return Response(body=body, status_code=201, headers={"Content-Type": "application/json"})
 
 
 def json_body() -> Any:
@@ -92,3 +118,48 @@ def put_rules() -> dict[str, Any]:
     caller().require_admin()
     rules = store_rules(boto3.client("ssm"), json_body())
     return {"version": rules.version, "document": rules.document}
+
+
+@route("/api/inquiries/{inquiry_id}/claim", "POST")
+def claim_inquiry(inquiry_id: str) -> dict[str, Any]:
+    return work().claim(caller(), inquiry_id)
+
+
+@route("/api/inquiries/{inquiry_id}/resolve", "POST")
+def resolve_inquiry(inquiry_id: str) -> dict[str, Any]:
+    return work().resolve(caller(), inquiry_id)
+
+
+@route("/api/agents", "GET")
+def list_agents() -> dict[str, Any]:
+    return organisation().list_agents(caller())
+
+
+@route("/api/agents", "POST")
+def create_agent() -> Response:
+    return created(organisation().create_agent(caller(), json_body()))
+
+
+@route("/api/agents/{agent_id}", "PUT")
+def update_agent(agent_id: str) -> dict[str, Any]:
+    return organisation().update_agent(caller(), agent_id, json_body())
+
+
+@route("/api/agents/{agent_id}/status", "PUT")
+def set_agent_status(agent_id: str) -> dict[str, Any]:
+    return organisation().set_status(caller(), agent_id, json_body())
+
+
+@route("/api/teams", "GET")
+def list_teams() -> dict[str, Any]:
+    return organisation().list_teams(caller())
+
+
+@route("/api/teams", "POST")
+def create_team() -> Response:
+    return created(organisation().create_team(caller(), json_body()))
+
+
+@route("/api/teams/{team_id}", "PUT")
+def update_team(team_id: str) -> dict[str, Any]:
+    return organisation().update_team(caller(), team_id, json_body())

@@ -6,7 +6,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from kanal.adapters.dynamo import AlreadyStored
+from kanal.errors import Conflict, NotFound
 from kanal.model import Author, Contact, Inquiry, Message, Status
+from kanal.routing.org import Agent, AgentStatus, Team
 
 
 class FakeStore:
@@ -97,6 +99,52 @@ class FakeWorkflow:
 
     def followed_up(self, inquiry_id: str) -> None:
         self.followed.append(inquiry_id)
+
+
+class FakeOrganisation:
+    """The organisation's store, its saving service and the status events, in memory."""
+
+    def __init__(self, teams: list[Team], agents: list[Agent]) -> None:
+        self.team_items = {team.id: team for team in teams}
+        self.agent_items = {agent.id: agent for agent in agents}
+        self.status_changes: list[tuple[str, AgentStatus]] = []
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        return self.agent_items.get(agent_id)
+
+    def all_agents(self) -> list[Agent]:
+        return sorted(self.agent_items.values(), key=lambda a: a.id)
+
+    def members(self, team: str) -> list[Agent]:
+        return [a for a in self.all_agents() if team in a.teams]
+
+    def get_team(self, team_id: str) -> Team | None:
+        return self.team_items.get(team_id)
+
+    def teams(self) -> list[Team]:
+        return sorted(self.team_items.values(), key=lambda t: (t.order, t.id))
+
+    def save_agent(self, agent: Agent, create: bool) -> Agent:
+        existing = self.agent_items.get(agent.id)
+        if create and existing is not None:
+            raise Conflict(agent.id)
+        if not create and existing is None:
+            raise NotFound(agent.id)
+        if existing is not None:
+            agent = replace(agent, status=existing.status, figures=existing.figures)
+        self.agent_items[agent.id] = agent
+        return agent
+
+    def save_team(self, team: Team, create: bool) -> Team:
+        if create == (team.id in self.team_items):
+            raise Conflict(team.id) if create else NotFound(team.id)
+        self.team_items[team.id] = team
+        return team
+
+    def agent_status_changed(self, agent_id: str, status: AgentStatus) -> Agent:
+        self.status_changes.append((agent_id, status))
+        self.agent_items[agent_id] = replace(self.agent_items[agent_id], status=status)
+        return self.agent_items[agent_id]
 
 
 def at(minute: int) -> datetime:

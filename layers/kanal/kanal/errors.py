@@ -41,5 +41,13 @@ class InvalidRules(BadRequest):
         self.errors = errors
 
 
+class InvalidDocument(BadRequest):
+    """An agent API body that does not validate against its schema; ``errors`` lists every problem."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
 class ClockChanged(KanalError):
     """The SLA clock moved on after the state machine computed its wait: it must look again (its Catch)."""

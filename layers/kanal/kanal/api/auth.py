@@ -8,6 +8,7 @@ from typing import Any
 from kanal.errors import Forbidden
 
 ADMINS = "admins"
+LEADS = "leads"
 
 
 @dataclass(frozen=True)
@@ -19,9 +20,18 @@ class Caller:
     def is_admin(self) -> bool:
         return ADMINS in self.groups
 
+    @property
+    def is_lead(self) -> bool:
+        """In the leads group: leads the teams whose ``lead`` names them (admins count as leads too)."""
+        return LEADS in self.groups or self.is_admin
+
     def require_admin(self) -> None:
         if not self.is_admin:
             raise Forbidden("only admins may do this")
+
+    def require_lead(self) -> None:
+        if not self.is_lead:
+            raise Forbidden("only leads and admins may do this")
 
 
 def caller_from_context(context: dict[str, Any] | None) -> Caller:

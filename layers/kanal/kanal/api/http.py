@@ -11,6 +11,7 @@ from kanal.errors import (
     BadRequest,
     Conflict,
     Forbidden,
+    InvalidDocument,
     InvalidRules,
     InvalidSignature,
     NotFound,
@@ -20,6 +21,7 @@ from kanal.observability import logger
 
 STATUS: dict[type[Exception], int] = {
     InvalidRules: 400,
+    InvalidDocument: 400,
     BadRequest: 400,
     InvalidSignature: 401,
     Forbidden: 403,
@@ -38,7 +40,7 @@ def status_of(error: Exception) -> int:
 
 def error_body(error: Exception) -> dict[str, Any]:
     body: dict[str, Any] = {"error": str(error) or type(error).__name__}
-    if isinstance(error, InvalidRules):
+    if isinstance(error, InvalidRules | InvalidDocument):
         body["errors"] = error.errors
     return body
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from kanal.adapters.dynamo import iso
 from kanal.model import Author, Inquiry, Message
+from kanal.routing.org import Agent, Team
 
 
 def author_view(author: Author) -> dict[str, Any]:
@@ -87,4 +88,45 @@ def detail_view(inquiry: Inquiry, messages: list[Message]) -> dict[str, Any]:
         "sla": sla_view(inquiry),
         "escalations": [{"tier": e.tier, "at": iso(e.at), "to": list(e.to)} for e in inquiry.escalations],
         "claimed_at": iso(inquiry.claimed_at) if inquiry.claimed_at else None,
+    }
+
+
+def agent_view(agent: Agent) -> dict[str, Any]:
+    """An agent as leads and admins see them: profile, status, caseload and figures."""
+    figures = agent.figures
+    return {
+        "id": agent.id,
+        "name": agent.name,
+        "teams": list(agent.teams),
+        "groups": list(agent.groups),
+        "status": str(agent.status),
+        "skills": {
+            "channels": list(agent.skills.channels),
+            "languages": list(agent.skills.languages),
+            "topics": list(agent.skills.topics),
+        },
+        "max_concurrent": agent.max_concurrent,
+        "open_caseload": figures.open_caseload,
+        "email": agent.email,
+        "phone": agent.phone,
+        "language": agent.language,
+        "figures": {
+            "average_first_response_seconds": figures.average_first_response_seconds,
+            "csat": figures.csat,
+            "first_responses": figures.first_responses,
+        },
+    }
+
+
+def team_view(team: Team) -> dict[str, Any]:
+    return {
+        "id": team.id,
+        "name": team.name,
+        "lead": team.lead,
+        "channels": list(team.channels),
+        "languages": list(team.languages),
+        "topics": list(team.topics),
+        "calendar": team.calendar,
+        "escalation_chain": list(team.escalation_chain),
+        "order": team.order,
     }
