@@ -103,7 +103,8 @@ class Dispatcher:
             with function.busy:
                 return self._entry(function)(event, context), None
         except Exception as exc:  # a handler's unhandled error is the function's error, as in Lambda
-            log.warning("function %s failed: %s", function.logical_id, type(exc).__name__)
+            level = logging.INFO if getattr(exc, "control_flow", False) else logging.WARNING
+            log.log(level, "function %s failed: %s", function.logical_id, type(exc).__name__)
             payload = error_payload(exc)
             return payload, payload["errorType"]
         finally:
