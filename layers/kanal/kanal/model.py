@@ -233,6 +233,7 @@ class Inquiry:
     sla: Sla | None = None
     escalations: tuple[Escalation, ...] = ()
     claimed_at: datetime | None = None
+    subject: str | None = None  # e-mail: the subject the customer wrote under
 
 
 @dataclass(frozen=True)
@@ -250,3 +251,12 @@ class Message:
     edited: bool = False
     removed: bool = False
     attachments: tuple[Attachment, ...] = ()
+    delivery: Delivery | None = None  # outbound messages: whether the platform took it
+
+
+@dataclass(frozen=True)
+class Delivery:
+    status: str  # sent | failed
+    error: str | None = None
+    reply_id: str | None = None  # the id the agent API answered the reply with
+    sent_by: str | None = None  # the agent

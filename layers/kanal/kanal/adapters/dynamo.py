@@ -27,6 +27,7 @@ from kanal.model import (
     Channel,
     Contact,
     CustomerContext,
+    Delivery,
     Direction,
     Escalation,
     Inquiry,
@@ -131,6 +132,7 @@ def to_inquiry(item: InquiryItem) -> Inquiry:
             for e in item.escalations or []
         ),
         claimed_at=parse_iso(item.claimed_at) if item.claimed_at else None,
+        subject=item.subject,
     )
 
 
@@ -165,6 +167,7 @@ def to_message(item: MessageItem) -> Message:
         edited=item.edited,
         removed=item.removed,
         attachments=tuple(Attachment(**a) for a in item.attachments or []),
+        delivery=Delivery(**item.delivery) if item.delivery else None,
     )
 
 
@@ -181,6 +184,7 @@ def _message_item(message: Message, in_reply_to: str | None = None) -> MessageIt
         visibility=str(message.visibility),
         attachments=[asdict(a) for a in message.attachments],
         in_reply_to=in_reply_to,
+        delivery=asdict(message.delivery) if message.delivery else None,
     )
 
 
@@ -205,6 +209,7 @@ def _inquiry_item(inquiry: Inquiry, thread_key: str) -> InquiryItem:
         received_at=iso(inquiry.received_at),
         updated_at=now,
         attachments=[asdict(a) for a in inquiry.attachments],
+        subject=inquiry.subject,
         queue_key=queue_key(inquiry.team, inquiry.status),
         queue_rank=queue_rank(inquiry.priority, inquiry.id, inquiry.created_at),
     )

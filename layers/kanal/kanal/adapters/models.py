@@ -77,6 +77,7 @@ class InquiryItem(Model):
     sla = JSONAttribute(null=True)  # the SLA clock (kanal.routing.clock.Sla as JSON)
     escalations = JSONAttribute(default=list)  # [{"tier", "at", "to"}]
     claimed_at = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
     queue_key = UnicodeAttribute()
     queue_rank = UnicodeAttribute()
     assignee_key = UnicodeAttribute(null=True)
@@ -114,6 +115,7 @@ class MessageItem(Model):
     edited = BooleanAttribute(default=False)
     removed = BooleanAttribute(default=False)
     in_reply_to = UnicodeAttribute(null=True)
+    delivery = JSONAttribute(null=True)  # outbound: {"status", "error", "reply_id", "sent_by"}
     by_inquiry = InquiryMessagesIndex()
 
 

@@ -42,6 +42,9 @@ def error_body(error: Exception) -> dict[str, Any]:
     body: dict[str, Any] = {"error": str(error) or type(error).__name__}
     if isinstance(error, InvalidRules | InvalidDocument):
         body["errors"] = error.errors
+    reason, options = getattr(error, "reason", None), getattr(error, "options", None)
+    if isinstance(reason, str) and isinstance(options, list):  # a channel's window refused it
+        body["reason"], body["options"] = reason, options
     return body
 
 

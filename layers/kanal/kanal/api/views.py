@@ -61,6 +61,11 @@ def message_view(message: Message) -> dict[str, Any]:
         "edited": message.edited,
         "removed": message.removed,
         "attachments": [asdict(a) for a in message.attachments],
+        **(
+            {"delivery": {"status": message.delivery.status, "error": message.delivery.error}}
+            if message.delivery
+            else {}
+        ),
     }
 
 

@@ -178,6 +178,7 @@ class Intake:
             received_at=message.received_at,
             language=message.language,
             attachments=message.attachments,
+            subject=message.subject,
         )
         try:
             self.store.create_inquiry(inquiry, _message(inquiry.id, message), key, message.in_reply_to)

@@ -1,0 +1,66 @@
+"""Replies' composition for the agent API: the store, the channel clients, the SLA clock, idempotency.
+
+A client-supplied ``idempotency_key`` makes a retried request send once (powertools idempotency, keyed on
+the inquiry and the key, with the body checked: the same key with another body is refused).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from kanal.adapters.dynamo import DynamoStore
+from kanal.config import config
+from kanal.conversation.replies import Replies, ReplyRequest
+from kanal.errors import BadRequest, Conflict
+from kanal.routing.wiring import routing
+
+_persistence = DynamoDBPersistenceLayer(table_name=config().idempotency_table)
+_idempotency = IdempotencyConfig(
+    event_key_jmespath="[inquiry_id, key]",
+    payload_validation_jmespath="body",
+    expires_after_seconds=24 * 3600,
+)
+
+
+@cache
+def replies() -> Replies:
+    from kanal.channels.outbound.clients import client_for
+
+    return Replies(DynamoStore(), client_for, routing)
+
+
+@idempotent_function(data_keyword_argument="request", config=_idempotency, persistence_store=_persistence)
+def _send_once(request: dict[str, Any]) -> dict[str, Any]:
+    return _send(request)
+
+
+def _send(request: dict[str, Any]) -> dict[str, Any]:
+    parsed = ReplyRequest.parse(request["body"])
+    return replies().reply(request["inquiry_id"], request["agent_id"], parsed)
+
+
+def send_reply(inquiry_id: str, agent_id: str, body: Any) -> dict[str, Any]:
+    """POST /api/inquiries/{id}/replies: send (once per idempotency key) and say what happened."""
+    key = body.get("idempotency_key") if isinstance(body, dict) else None
+    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 128):
+        raise BadRequest("idempotency_key must be a string of 1 to 128 characters")
+    request = {"inquiry_id": inquiry_id, "agent_id": agent_id, "key": key, "body": body}
+    if key is None:
+        return _send(request)
+    try:
+        return _send_once(request=request)
+    except IdempotencyValidationError as error:
+        raise Conflict("this idempotency_key was used for another reply") from error
+    except IdempotencyAlreadyInProgressError as error:
+        raise Conflict("a reply with this idempotency_key is being sent") from error
