@@ -76,7 +76,10 @@ class InquiryItem(Model):
     execution_arn = UnicodeAttribute(null=True)
     sla = JSONAttribute(null=True)  # the SLA clock (kanal.routing.clock.Sla as JSON)
     escalations = JSONAttribute(default=list)  # [{"tier", "at", "to"}]
+    breached = BooleanAttribute(null=True)  # the SLA's breached flag, as an attribute a filter can read
     claimed_at = UnicodeAttribute(null=True)
+    transfer = JSONAttribute(null=True)  # the last handover: {"at", "by", "note", "from_*", "to_*"}
+    rating = JSONAttribute(null=True)  # the customer's CSAT (and NPS), once: {"score", "nps", "at", "agent"}
     queue_key = UnicodeAttribute()
     queue_rank = UnicodeAttribute()
     assignee_key = UnicodeAttribute(null=True)
@@ -95,7 +98,11 @@ class InquiryMessagesIndex(GlobalSecondaryIndex["MessageItem"]):
 
 
 class MessageItem(Model):
-    """Keyed on the platform's own id ("<channel>#<external id>"): a redelivery cannot store twice."""
+    """Keyed on the platform's own id ("<channel>#<external id>"): a redelivery cannot store twice.
+
+    An internal note is an item of the same inquiry keyed "note#<id>", with direction "note": one query on
+    ``by_inquiry`` reads an inquiry's conversation and its notes.
+    """
 
     class Meta:
         table_name = "unbound"
@@ -114,6 +121,7 @@ class MessageItem(Model):
     edited = BooleanAttribute(default=False)
     removed = BooleanAttribute(default=False)
     in_reply_to = UnicodeAttribute(null=True)
+    note_kind = UnicodeAttribute(null=True)  # a note's kind: note | transfer
     by_inquiry = InquiryMessagesIndex()
 
 
