@@ -44,7 +44,7 @@ bind_organisation(_config)
 
 @cache
 def queries() -> Queries:
-    return Queries(DynamoStore(), organisation=OrganisationStore())
+    return Queries(DynamoStore(), OrganisationStore())
 
 
 @cache
@@ -57,7 +57,8 @@ def organisation() -> OrganisationApi:
 
 @cache
 def work() -> Work:
-    return Work(DynamoStore(), OrganisationStore(), routing)
+    store = OrganisationStore()
+    return Work(DynamoStore(), store, routing, ratings=store)
 
 
 def route(path: str, method: str) -> Callable[[View], View]:
@@ -98,12 +99,12 @@ def json_body() -> Any:
 
 @route("/api/inquiries", "GET")
 def list_inquiries() -> dict[str, Any]:
-    return queries().list_inquiries(params())
+    return queries().list_inquiries(caller(), params())
 
 
 @route("/api/inquiries/{inquiry_id}", "GET")
 def get_inquiry(inquiry_id: str) -> dict[str, Any]:
-    return queries().detail(inquiry_id)
+    return queries().detail(caller(), inquiry_id)
 
 
 @route("/api/rules", "GET")
@@ -128,6 +129,36 @@ def claim_inquiry(inquiry_id: str) -> dict[str, Any]:
 @route("/api/inquiries/{inquiry_id}/resolve", "POST")
 def resolve_inquiry(inquiry_id: str) -> dict[str, Any]:
     return work().resolve(caller(), inquiry_id)
+
+
+@route("/api/inquiries/{inquiry_id}/assign", "POST")
+def assign_inquiry(inquiry_id: str) -> dict[str, Any]:
+    return work().assign(caller(), inquiry_id, json_body())
+
+
+@route("/api/inquiries/{inquiry_id}/transfer", "POST")
+def transfer_inquiry(inquiry_id: str) -> dict[str, Any]:
+    return work().transfer(caller(), inquiry_id, json_body())
+
+
+@route("/api/inquiries/{inquiry_id}/notes", "POST")
+def add_note(inquiry_id: str) -> Response:
+    return created(work().add_note(caller(), inquiry_id, json_body()))
+
+
+@route("/api/inquiries/{inquiry_id}/wait", "POST")
+def wait_on_customer(inquiry_id: str) -> dict[str, Any]:
+    return work().wait(caller(), inquiry_id)
+
+
+@route("/api/inquiries/{inquiry_id}/reopen", "POST")
+def reopen_inquiry(inquiry_id: str) -> dict[str, Any]:
+    return work().reopen(caller(), inquiry_id)
+
+
+@route("/api/inquiries/{inquiry_id}/csat", "POST")
+def rate_inquiry(inquiry_id: str) -> Response:
+    return created(work().rate(caller(), inquiry_id, json_body()))
 
 
 @route("/api/agents", "GET")

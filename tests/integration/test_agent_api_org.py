@@ -1,5 +1,6 @@
 """Agents and teams through the agent API on the running stack: who sees and changes what, their
-notification subscriptions, status changes, claims and resolving, and bad requests that change nothing.
+notification subscriptions, status changes, and bad requests that change nothing (the work on an inquiry,
+claims included, is in test_agent_api_work.py).
 
 Seeded agents are routed to by other tests: what these tests change, they change on agents and a team of
 their own (unique ids), and every status they change is put back.
@@ -16,8 +17,6 @@ import pytest
 
 from kanal_local.auth import mint
 from kanal_local.seed import organisation_document
-from tests.conftest import eventually, load_event
-from tests.signing import sign_meta
 
 SYSTEM_FIELDS = ("status", "open_caseload", "figures")  # change as inquiries come and go
 
@@ -348,76 +347,3 @@ def test_a_schema_violation_lists_every_problem_without_the_values(local, http, 
     ):
         assert any(error.startswith(f"{field}:") for error in errors), (field, errors)
     assert "0151 1234567" not in response.text and "not-an-address" not in response.text
-
-
-# ---------------------------------------------------------------- claim and resolve
-def routed_inquiry(local, http, admin_headers) -> dict[str, Any]:
-    """A new Messenger inquiry, once routing has placed it (the execution waits for the first response)."""
-    event = load_event("meta/messenger_text.json")
-    messaging = event["entry"][0]["messaging"][0]
-    messaging["sender"]["id"] = str(uuid.uuid4().int % 10**15)
-    messaging["message"]["mid"] = mid = f"m_{uuid.uuid4().hex}"
-    body = json.dumps(event).encode()
-    posted = http.post(
-        f"{local.url}/webhooks/meta",
-        data=body,
-        headers={"X-Hub-Signature-256": sign_meta(body, "local-meta-app-secret")},
-    )
-    assert posted.status_code == 200
-    dynamodb = local.stack.client("dynamodb")
-    table = local.stack.environment["KANAL_MESSAGES_TABLE"]
-    item = eventually(
-        lambda: dynamodb.get_item(TableName=table, Key={"key": {"S": f"messenger#{mid}"}}).get("Item"),
-        timeout=20,
-    )
-    inquiry_id = item["inquiry_id"]["S"]
-    stepfunctions = local.stack.client("stepfunctions")
-    machine = local.stack.outputs["RoutingStateMachineArn"]
-    execution = f"{machine.replace(':stateMachine:', ':execution:')}:{inquiry_id}"
-
-    def waiting():
-        try:
-            events = stepfunctions.get_execution_history(executionArn=execution)["events"]
-        except stepfunctions.exceptions.ExecutionDoesNotExist:
-            return None
-        return any(e.get("stateEnteredEventDetails", {}).get("name") == "Await" for e in events)
-
-    eventually(waiting, timeout=30, interval=0.3)
-    detail = http.get(f"{local.url}/api/inquiries/{inquiry_id}", headers=admin_headers).json()
-    return {**detail, "execution": execution}
-
-
-def test_the_second_of_two_claims_is_a_conflict_and_the_owner_resolves(
-    local, http, admin_headers, team, status_restored
-):
-    first, second = team["agents"]
-    status_restored.append(first)
-    assert http.put(
-        f"{local.url}/api/agents/{first}/status", json={"status": "online"}, headers=bearer(first)
-    ).ok
-    # Given a routed inquiry: its owner claims it (or, while it waits in a queue, an online agent does)
-    inquiry = routed_inquiry(local, http, admin_headers)
-    claimer = inquiry["assignee"] or first
-    other = second if claimer != second else first
-    # When two agents claim it
-    claimed = http.post(f"{local.url}/api/inquiries/{inquiry['id']}/claim", headers=bearer(claimer))
-    refused = http.post(f"{local.url}/api/inquiries/{inquiry['id']}/claim", headers=bearer(other))
-    # Then the first gets it and the second a 409
-    assert claimed.status_code == 200, claimed.text
-    assert claimed.json()["assignee"] == claimer and claimed.json()["status"] == "assigned"
-    assert refused.status_code == 409, refused.text
-    detail = http.get(f"{local.url}/api/inquiries/{inquiry['id']}", headers=admin_headers).json()
-    assert detail["assignee"] == claimer and detail["claimed_at"]
-    # When the owner resolves it
-    resolved = http.post(f"{local.url}/api/inquiries/{inquiry['id']}/resolve", headers=bearer(claimer))
-    # Then it is resolved, and its execution stops waiting
-    assert resolved.status_code == 200, resolved.text
-    assert resolved.json()["status"] == "resolved"
-    stepfunctions = local.stack.client("stepfunctions")
-    eventually(
-        lambda: stepfunctions.describe_execution(executionArn=inquiry["execution"])["status"] == "SUCCEEDED",
-        timeout=20,
-    )
-    # and claiming it now is a conflict too
-    late = http.post(f"{local.url}/api/inquiries/{inquiry['id']}/claim", headers=bearer(other))
-    assert late.status_code == 409

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from kanal.api.documents import AGENT, TEAM, problems, schema, validated
+from kanal.api.documents import AGENT, TEAM, WORK, problems, schema, validated
 from kanal.errors import InvalidDocument
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("name", [AGENT, TEAM])
+@pytest.mark.parametrize("name", [AGENT, TEAM, WORK])
 def test_the_repo_and_packaged_schemas_are_identical_and_valid(name):
     repo = ROOT / "schemas" / name
     assert repo.read_bytes() == (ROOT / "layers" / "kanal" / "kanal" / "api" / name).read_bytes()

@@ -117,6 +117,7 @@ class Contact:
     channel: str
     kind: str  # message | call | email | order | ...
     ref: str
+    inquiry_id: str | None = None  # the inquiry a message belongs to (None for a contact event)
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,29 @@ class Escalation:
     to: tuple[str, ...]  # who was told: agent ids, or "ops"
 
 
+@dataclass(frozen=True)
+class Transfer:
+    """An inquiry handed to another agent or team, with the note the new owner reads first."""
+
+    at: datetime
+    by: str  # the agent who handed it over
+    note: str
+    from_agent: str | None = None
+    from_team: str | None = None
+    to_agent: str | None = None  # None: nobody of the team was free; it waits in the team's queue
+    to_team: str | None = None
+
+
+@dataclass(frozen=True)
+class Rating:
+    """The customer's satisfaction with an inquiry (1-5) and their likelihood to recommend (NPS, 0-10)."""
+
+    score: int
+    at: datetime
+    agent: str  # the owner the score counts for
+    nps: int | None = None
+
+
 @dataclass
 class Inquiry:
     id: str
@@ -234,6 +258,8 @@ class Inquiry:
     escalations: tuple[Escalation, ...] = ()
     claimed_at: datetime | None = None
     subject: str | None = None  # e-mail: the subject the customer wrote under
+    transfer: Transfer | None = None  # the last handover
+    rating: Rating | None = None
 
 
 @dataclass(frozen=True)
@@ -260,3 +286,15 @@ class Delivery:
     error: str | None = None
     reply_id: str | None = None  # the id the agent API answered the reply with
     sent_by: str | None = None  # the agent
+
+
+@dataclass(frozen=True)
+class Note:
+    """An internal note on an inquiry: agents only, never sent to the customer."""
+
+    id: str
+    inquiry_id: str
+    author: str  # the agent id
+    text: str
+    created_at: datetime
+    kind: str = "note"  # note | transfer (the note a handover carried)

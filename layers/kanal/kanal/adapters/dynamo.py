@@ -7,7 +7,7 @@ import binascii
 import heapq
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
@@ -18,7 +18,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from kanal.adapters.models import AuthorMap, CustomerItem, InquiryItem, MessageItem, QueueIndex
+from kanal.adapters.models import AssigneeIndex, AuthorMap, CustomerItem, InquiryItem, MessageItem, QueueIndex
 from kanal.errors import BadRequest
 from kanal.model import (
     OPEN_STATUSES,
@@ -32,14 +32,19 @@ from kanal.model import (
     Escalation,
     Inquiry,
     Message,
+    Note,
     Priority,
+    Rating,
     Reason,
     Sla,
     Status,
+    Transfer,
     Visibility,
 )
 
 UNROUTED = "triage"
+NOTE = "note"  # the direction (and key prefix) of an internal note in the messages table
+BY_QUEUE, BY_ASSIGNEE = "by_queue", "by_assignee"
 
 
 class AlreadyStored(Exception):
@@ -107,6 +112,22 @@ def _priority(item: InquiryItem) -> Priority | None:
     return Priority(data["score"], data["band"], reasons, due, data.get("rules_version"))
 
 
+def transfer_json(transfer: Transfer) -> dict[str, Any]:
+    return {**asdict(transfer), "at": iso(transfer.at)}
+
+
+def _transfer(data: dict[str, Any]) -> Transfer:
+    return Transfer(**{**data, "at": parse_iso(data["at"])})
+
+
+def rating_json(rating: Rating) -> dict[str, Any]:
+    return {**asdict(rating), "at": iso(rating.at)}
+
+
+def _rating(data: dict[str, Any]) -> Rating:
+    return Rating(**{**data, "at": parse_iso(data["at"])})
+
+
 def to_inquiry(item: InquiryItem) -> Inquiry:
     return Inquiry(
         id=item.id,
@@ -133,6 +154,8 @@ def to_inquiry(item: InquiryItem) -> Inquiry:
         ),
         claimed_at=parse_iso(item.claimed_at) if item.claimed_at else None,
         subject=item.subject,
+        transfer=_transfer(item.transfer) if item.transfer else None,
+        rating=_rating(item.rating) if item.rating else None,
     )
 
 
@@ -168,6 +191,32 @@ def to_message(item: MessageItem) -> Message:
         removed=item.removed,
         attachments=tuple(Attachment(**a) for a in item.attachments or []),
         delivery=Delivery(**item.delivery) if item.delivery else None,
+    )
+
+
+def to_note(item: MessageItem) -> Note:
+    return Note(
+        id=item.external_id,
+        inquiry_id=item.inquiry_id,
+        author=item.author.id,
+        text=item.text,
+        created_at=parse_iso(item.created_at),
+        kind=item.note_kind or NOTE,
+    )
+
+
+def _note_item(note: Note, channel: str) -> MessageItem:
+    return MessageItem(
+        key=f"{NOTE}#{note.id}",
+        inquiry_id=note.inquiry_id,
+        created_at=iso(note.created_at),
+        channel=channel,
+        external_id=note.id,
+        direction=NOTE,
+        author=AuthorMap(id=note.author),
+        text=note.text,
+        visibility=str(Visibility.PRIVATE),
+        note_kind=note.kind,
     )
 
 
@@ -262,7 +311,22 @@ class DynamoStore:
         return True
 
     def messages_of(self, inquiry_id: str) -> list[Message]:
-        return [to_message(item) for item in MessageItem.by_inquiry.query(inquiry_id)]
+        return self.thread_of(inquiry_id)[0]
+
+    def thread_of(self, inquiry_id: str) -> tuple[list[Message], list[Note]]:
+        """The inquiry's inbound and outbound messages and its internal notes, from one query."""
+        messages: list[Message] = []
+        notes: list[Note] = []
+        for item in MessageItem.by_inquiry.query(inquiry_id):
+            if item.direction == NOTE:
+                notes.append(to_note(item))
+            else:
+                messages.append(to_message(item))
+        return messages, notes
+
+    def add_note(self, note: Note, channel: str) -> None:
+        """Store an internal note of an inquiry (``channel``: the inquiry's, kept for the item's shape)."""
+        _note_item(note, channel).save(condition=MessageItem.key.does_not_exist())
 
     # ---------------------------------------------------------------- customers
     def find_customer(self, channel: str, identity: str) -> str | None:
@@ -334,12 +398,25 @@ class DynamoStore:
             kind=contact.kind,
             at=iso(contact.at),
             ref=contact.ref,
+            inquiry_id=contact.inquiry_id,
         ).save()
 
-    def contacts(self, customer_id: str, since: datetime | None = None) -> list[Contact]:
+    def contacts(
+        self, customer_id: str, since: datetime | None = None, limit: int | None = None
+    ) -> list[Contact]:
+        """The customer's contacts since ``since``, oldest first; with ``limit``, only the latest ones."""
         start = f"CONTACT#{iso(since)}" if since else "CONTACT#"
-        items = CustomerItem.query(f"CUST#{customer_id}", CustomerItem.sk.between(start, "CONTACT#~"))
-        return [Contact(parse_iso(i.at or ""), i.channel or "", i.kind or "", i.ref or "") for i in items]
+        items = CustomerItem.query(
+            f"CUST#{customer_id}",
+            CustomerItem.sk.between(start, "CONTACT#~"),
+            scan_index_forward=limit is None,
+            limit=limit,
+        )
+        found = [
+            Contact(parse_iso(i.at or ""), i.channel or "", i.kind or "", i.ref or "", i.inquiry_id)
+            for i in items
+        ]
+        return found if limit is None else found[::-1]
 
     def customer_context(self, customer_id: str, since: datetime) -> CustomerContext:
         try:
@@ -454,6 +531,20 @@ class DynamoStore:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
 
+    def reopen_thread(self, inquiry_id: str) -> bool:
+        """The conversation's next message joins this inquiry again, unless a newer inquiry has taken the
+        conversation meanwhile (that one keeps it). True when the conversation is this inquiry's."""
+        item = InquiryItem.get(inquiry_id, attributes_to_get=["thread_key"])
+        try:
+            CustomerItem(f"THREAD#{item.thread_key}", "OPEN", inquiry_id=inquiry_id).save(
+                condition=CustomerItem.pk.does_not_exist()
+            )
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return self.open_inquiry_of_thread(item.thread_key) == inquiry_id
+        return True
+
     def by_assignee(self, agent_id: str, status: Status, limit: int = 100) -> list[Inquiry]:
         return [
             to_inquiry(item) for item in InquiryItem.by_assignee.query(f"{agent_id}#{status}", limit=limit)
@@ -465,13 +556,22 @@ class DynamoStore:
         return [to_inquiry(item) for item in InquiryItem.by_queue.query(partition, limit=limit)]
 
     def queue(
-        self, partitions: list[str], limit: int, cursor: str | None
+        self,
+        partitions: list[str],
+        limit: int,
+        cursor: str | None,
+        index: str = BY_QUEUE,
+        narrow: QueueFilter | None = None,
     ) -> tuple[list[Inquiry], str | None]:
-        """Inquiries of several queue partitions (team#status), most urgent first, in cursor pages."""
-        positions = decode_cursor(cursor, partitions)
-        streams = [
-            self._partition(p, positions[p], limit + 1) for p in partitions if positions.get(p) != "end"
-        ]
+        """Inquiries of several partitions of an index (``by_queue``: team#status, ``by_assignee``:
+        agent#status), most urgent first, in cursor pages. One Query per partition, merged by rank;
+        ``narrow`` is applied while paging, so a page is full whenever enough inquiries match."""
+        narrow = narrow or QueueFilter()
+        if narrow.teams is not None and not narrow.teams:
+            return [], None
+        named = {f"{index}:{partition}": partition for partition in partitions}
+        positions = decode_cursor(cursor, list(named))
+        streams = [self._partition(index, named[key], positions[key], limit + 1, narrow) for key in named]
         merged = heapq.merge(*streams, key=lambda item: item.queue_rank)
         page: list[InquiryItem] = []
         for item in merged:
@@ -481,13 +581,51 @@ class DynamoStore:
         else:
             return [to_inquiry(i) for i in page], None
         for item in page:
-            positions[item.queue_key] = item.queue_rank
+            partition = item.queue_key if index == BY_QUEUE else item.assignee_key
+            positions[f"{index}:{partition}"] = item.queue_rank
         return [to_inquiry(i) for i in page], encode_cursor(positions)
 
     @staticmethod
-    def _partition(partition: str, after: str | None, limit: int) -> Iterable[InquiryItem]:
-        condition = cast(Condition, QueueIndex.queue_rank > after) if after else None
-        return InquiryItem.by_queue.query(partition, condition, page_size=limit)
+    def _partition(
+        index: str, partition: str, after: str | None, limit: int, narrow: QueueFilter
+    ) -> Iterable[InquiryItem]:
+        rank = QueueIndex.queue_rank if index == BY_QUEUE else AssigneeIndex.queue_rank
+        condition: Condition | None = None
+        if narrow.band:  # a key condition: the band is the rank's first part
+            condition = rank.between(after or f"{narrow.band}#", f"{narrow.band}#~")
+        elif after:
+            condition = cast(Condition, rank > after)
+        query = InquiryItem.by_queue if index == BY_QUEUE else InquiryItem.by_assignee
+        items = query.query(partition, condition, filter_condition=narrow.condition(), page_size=limit)
+        return (item for item in items if item.queue_rank != after) if narrow.band and after else items
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What narrows a queue page beyond its partitions: the band is a key condition (the rank begins with
+    it); channel, teams and breached are a FilterExpression that DynamoDB applies while paging."""
+
+    band: str | None = None
+    channel: str | None = None
+    teams: tuple[str, ...] | None = None  # only these teams (an assignee's inquiries outside them are not)
+    breached: bool | None = None
+
+    def condition(self) -> Condition | None:
+        parts: list[Condition] = []
+        if self.channel:
+            parts.append(InquiryItem.channel == self.channel)
+        if self.teams is not None:
+            parts.append(InquiryItem.team.is_in(*self.teams))
+        if self.breached is True:
+            parts.append(InquiryItem.breached == True)  # noqa: E712 (a PynamoDB condition, not a test)
+        elif self.breached is False:
+            parts.append(InquiryItem.breached.does_not_exist() | (InquiryItem.breached == False))  # noqa: E712
+        if not parts:
+            return None
+        combined = parts[0]
+        for part in parts[1:]:
+            combined = combined & part
+        return combined
 
 
 Actions = list[Action] | Callable[[InquiryItem], list[Action]]

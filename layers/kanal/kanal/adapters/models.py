@@ -76,8 +76,11 @@ class InquiryItem(Model):
     execution_arn = UnicodeAttribute(null=True)
     sla = JSONAttribute(null=True)  # the SLA clock (kanal.routing.clock.Sla as JSON)
     escalations = JSONAttribute(default=list)  # [{"tier", "at", "to"}]
+    breached = BooleanAttribute(null=True)  # the SLA's breached flag, as an attribute a filter can read
     claimed_at = UnicodeAttribute(null=True)
     subject = UnicodeAttribute(null=True)
+    transfer = JSONAttribute(null=True)  # the last handover: {"at", "by", "note", "from_*", "to_*"}
+    rating = JSONAttribute(null=True)  # the customer's CSAT (and NPS), once: {"score", "nps", "at", "agent"}
     queue_key = UnicodeAttribute()
     queue_rank = UnicodeAttribute()
     assignee_key = UnicodeAttribute(null=True)
@@ -96,7 +99,11 @@ class InquiryMessagesIndex(GlobalSecondaryIndex["MessageItem"]):
 
 
 class MessageItem(Model):
-    """Keyed on the platform's own id ("<channel>#<external id>"): a redelivery cannot store twice."""
+    """Keyed on the platform's own id ("<channel>#<external id>"): a redelivery cannot store twice.
+
+    An internal note is an item of the same inquiry keyed "note#<id>", with direction "note": one query on
+    ``by_inquiry`` reads an inquiry's conversation and its notes.
+    """
 
     class Meta:
         table_name = "unbound"
@@ -116,6 +123,7 @@ class MessageItem(Model):
     removed = BooleanAttribute(default=False)
     in_reply_to = UnicodeAttribute(null=True)
     delivery = JSONAttribute(null=True)  # outbound: {"status", "error", "reply_id", "sent_by"}
+    note_kind = UnicodeAttribute(null=True)  # a note's kind: note | transfer
     by_inquiry = InquiryMessagesIndex()
 
 

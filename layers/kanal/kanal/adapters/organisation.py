@@ -18,10 +18,10 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from kanal.adapters.dynamo import _connection, iso, queue_key
+from kanal.adapters.dynamo import _connection, iso, queue_key, rating_json
 from kanal.adapters.models import InquiryItem, MemberItem, OrgItem
 from kanal.errors import Conflict, NotFound
-from kanal.model import Status
+from kanal.model import Rating, Status
 from kanal.routing.org import Agent, AgentStatus, Figures, OnCall, Skills, Team
 
 AGENT, TEAM, ONCALL = "agent", "team", "oncall"
@@ -125,6 +125,16 @@ def to_oncall(item: OrgItem) -> OnCall:
 
 def _now() -> str:
     return iso(datetime.now(UTC))
+
+
+def _refused(error: TransactWriteError, inquiry_id: str, agent_id: str) -> None:
+    """Which condition refused an assignment: the inquiry's (changed meanwhile: the caller looks again)
+    or the agent's (offline or at capacity). Returns for any other failure (the caller raises it)."""
+    codes = [reason.code if reason else None for reason in error.cancellation_reasons or []]
+    if codes and codes[0] == "ConditionalCheckFailed":
+        raise AlreadyOwned(inquiry_id) from error
+    if "ConditionalCheckFailed" in codes:
+        raise CapacityTaken(agent_id) from error
 
 
 class OrganisationStore:
@@ -234,6 +244,38 @@ class OrganisationStore:
             actions=[OrgItem.csat_count.add(1), OrgItem.csat_total.add(score)], condition=OrgItem.pk.exists()
         )
 
+    def rate(self, inquiry_id: str, score: int, nps: int | None, at: datetime, attempts: int = 3) -> Rating:
+        """The customer's rating of an inquiry, once (Conflict for a second one), counted in its owner's CSAT
+        in the same transaction: the figures never count a rating twice nor miss one."""
+        for _ in range(attempts):
+            inquiry = InquiryItem.get(inquiry_id, consistent_read=True)
+            if inquiry.rating:
+                raise Conflict("the inquiry is rated already")
+            if not inquiry.assignee:
+                raise Conflict("nobody has owned the inquiry: there is no one to rate")
+            rating = Rating(score, at, inquiry.assignee, nps)
+            try:
+                with TransactWrite(connection=_connection(OrgItem.Meta.region)) as transaction:
+                    transaction.update(
+                        inquiry,
+                        actions=[
+                            InquiryItem.rating.set(rating_json(rating)),
+                            InquiryItem.updated_at.set(_now()),
+                        ],
+                        condition=InquiryItem.rating.does_not_exist(),
+                    )
+                    transaction.update(
+                        OrgItem(_pk(AGENT, rating.agent), PROFILE),
+                        actions=[OrgItem.csat_count.add(1), OrgItem.csat_total.add(score)],
+                        condition=OrgItem.pk.exists(),
+                    )
+                return rating
+            except TransactWriteError as error:
+                codes = [reason.code if reason else None for reason in error.cancellation_reasons or []]
+                if not codes or codes[0] != "ConditionalCheckFailed":
+                    raise  # the owner's profile is gone, or DynamoDB failed: not the caller's conflict
+        raise Conflict("the inquiry kept changing while it was rated")
+
     def release(self, agent_id: str) -> None:
         """One inquiry fewer on the agent's caseload (never below zero)."""
         try:
@@ -265,9 +307,6 @@ class OrganisationStore:
         owner: Condition = (
             InquiryItem.assignee == previous if previous else InquiryItem.assignee.does_not_exist()
         )
-        with_capacity = (OrgItem.open_caseload < agent.max_concurrent) & (
-            OrgItem.status == str(AgentStatus.ONLINE)
-        )
         try:
             with TransactWrite(connection=_connection(OrgItem.Meta.region)) as transaction:
                 transaction.update(
@@ -283,11 +322,7 @@ class OrganisationStore:
                     ],
                     condition=owner & (InquiryItem.status != str(Status.RESOLVED)),
                 )
-                transaction.update(
-                    OrgItem(_pk(AGENT, agent.id), PROFILE),
-                    actions=[OrgItem.open_caseload.add(1), OrgItem.last_assigned_at.set(_now())],
-                    condition=with_capacity,
-                )
+                self._take(transaction, agent)
                 if previous:
                     transaction.update(
                         OrgItem(_pk(AGENT, previous), PROFILE),
@@ -295,15 +330,64 @@ class OrganisationStore:
                         condition=OrgItem.open_caseload > 0,
                     )
         except TransactWriteError as error:
-            codes = [reason.code if reason else None for reason in error.cancellation_reasons or []]
-            if codes and codes[0] == "ConditionalCheckFailed":
-                raise AlreadyOwned(inquiry_id) from error  # changed meanwhile: the caller looks again
-            if "ConditionalCheckFailed" in codes:
-                raise CapacityTaken(agent.id) from error
+            _refused(error, inquiry_id, agent.id)
             raise
 
-    def unassign(self, inquiry_id: str, previous: str, team: str, status: Status = Status.QUEUED) -> None:
-        """Take the inquiry from ``previous`` back into its team's queue."""
+    @staticmethod
+    def _take(transaction: TransactWrite, agent: Agent) -> None:
+        """One inquiry more on the agent's caseload, only while they are online and under capacity."""
+        with_capacity = (OrgItem.open_caseload < agent.max_concurrent) & (
+            OrgItem.status == str(AgentStatus.ONLINE)
+        )
+        transaction.update(
+            OrgItem(_pk(AGENT, agent.id), PROFILE),
+            actions=[OrgItem.open_caseload.add(1), OrgItem.last_assigned_at.set(_now())],
+            condition=with_capacity,
+        )
+
+    def reopen(self, inquiry_id: str, team: str, agent: Agent | None, actions: list[Action]) -> None:
+        """Bring a resolved inquiry back: to ``agent`` (CapacityTaken unless they are online and under
+        capacity) or, with None, into its team's queue without an owner. AlreadyOwned when it is no
+        longer resolved."""
+        inquiry = InquiryItem.get(inquiry_id, consistent_read=True)
+        if inquiry.status != Status.RESOLVED:
+            raise AlreadyOwned(inquiry_id)
+        status = Status.ASSIGNED if agent else Status.QUEUED
+        owner: list[Action] = (
+            [InquiryItem.assignee.set(agent.id), InquiryItem.assignee_key.set(f"{agent.id}#{status}")]
+            if agent
+            else [InquiryItem.assignee.remove(), InquiryItem.assignee_key.remove()]
+        )
+        try:
+            with TransactWrite(connection=_connection(OrgItem.Meta.region)) as transaction:
+                transaction.update(
+                    inquiry,
+                    actions=[
+                        *owner,
+                        InquiryItem.team.set(team),
+                        InquiryItem.status.set(str(status)),
+                        InquiryItem.queue_key.set(queue_key(team, status)),
+                        InquiryItem.updated_at.set(_now()),
+                        *actions,
+                    ],
+                    condition=InquiryItem.status == str(Status.RESOLVED),
+                )
+                if agent:
+                    self._take(transaction, agent)
+        except TransactWriteError as error:
+            _refused(error, inquiry_id, agent.id if agent else "")
+            raise
+
+    def unassign(
+        self,
+        inquiry_id: str,
+        previous: str,
+        team: str,
+        status: Status = Status.QUEUED,
+        actions: list[Action] | None = None,
+    ) -> None:
+        """Take the inquiry from ``previous`` back into its team's queue (``actions``: more changes of the
+        inquiry in the same write)."""
         inquiry = InquiryItem.get(inquiry_id, consistent_read=True)
         if inquiry.assignee != previous:
             raise AlreadyOwned(inquiry_id)
@@ -317,6 +401,7 @@ class OrganisationStore:
                     InquiryItem.status.set(str(status)),
                     InquiryItem.queue_key.set(queue_key(team, status)),
                     InquiryItem.updated_at.set(_now()),
+                    *(actions or []),
                 ],
                 condition=InquiryItem.assignee == previous,
             )

@@ -13,22 +13,24 @@ class StepFunctionsWorkflow:
         self.client = client
         self.state_machine_arn = state_machine_arn
 
-    def start(self, inquiry_id: str) -> str:
-        """Start the inquiry's execution; a second start of the same inquiry finds the first one."""
+    def start(self, inquiry_id: str, name: str | None = None) -> str:
+        """Start the inquiry's execution, named after it (a reopened inquiry's next one: ``name``); a second
+        start of the same name finds the first one."""
+        name = name or inquiry_id
         try:
             response = self.client.start_execution(
                 stateMachineArn=self.state_machine_arn,
-                name=inquiry_id,
+                name=name,
                 input=json.dumps({"inquiry_id": inquiry_id}),
             )
         except self.client.exceptions.ExecutionAlreadyExists:
             logger.info("routing already started", extra={"inquiry_id": inquiry_id})
-            return self.execution_arn(inquiry_id)
+            return self.execution_arn(name)
         return str(response["executionArn"])
 
-    def execution_arn(self, inquiry_id: str) -> str:
-        prefix, name = self.state_machine_arn.rsplit(":stateMachine:", 1)
-        return f"{prefix}:execution:{name}:{inquiry_id}"
+    def execution_arn(self, name: str) -> str:
+        prefix, machine = self.state_machine_arn.rsplit(":stateMachine:", 1)
+        return f"{prefix}:execution:{machine}:{name}"
 
 
 class TaskReleaser:

@@ -21,6 +21,7 @@ from kanal.errors import InvalidDocument
 
 AGENT = "agent.schema.json"
 TEAM = "team.schema.json"
+WORK = "work.schema.json"  # the bodies of the work on an inquiry, one $defs entry each
 
 
 @cache
@@ -72,6 +73,9 @@ _MESSAGES: dict[str, Callable[[Any], str]] = {
     "minItems": lambda limit: f"must have at least {_plural(limit, 'item')}",
     "maxItems": lambda limit: f"must have at most {_plural(limit, 'item')}",
     "uniqueItems": lambda _: "must not name an item twice",
+    "anyOf": lambda options: (
+        "must have " + " or ".join(", ".join(o.get("required", [])) for o in options if isinstance(o, dict))
+    ),
 }
 
 

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from kanal.adapters.dynamo import iso
-from kanal.model import Author, Inquiry, Message
+from kanal.model import Author, Contact, Inquiry, Message, Note
 from kanal.routing.org import Agent, Team
 
 
@@ -85,11 +85,64 @@ def sla_view(inquiry: Inquiry) -> dict[str, Any] | None:
     }
 
 
-def detail_view(inquiry: Inquiry, messages: list[Message]) -> dict[str, Any]:
+def note_view(note: Note) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "author": note.author,
+        "text": note.text,
+        "created_at": iso(note.created_at),
+        "kind": note.kind,
+    }
+
+
+def contact_view(contact: Contact) -> dict[str, Any]:
+    """One entry of the customer's timeline: where and when, never what (a message is read in its inquiry)."""
+    return {
+        "channel": contact.channel,
+        "kind": contact.kind,
+        "at": iso(contact.at),
+        "inquiry_id": contact.inquiry_id,
+    }
+
+
+def transfer_view(inquiry: Inquiry) -> dict[str, Any] | None:
+    transfer = inquiry.transfer
+    if transfer is None:
+        return None
+    return {
+        "at": iso(transfer.at),
+        "by": transfer.by,
+        "note": transfer.note,
+        "from_agent": transfer.from_agent,
+        "from_team": transfer.from_team,
+        "to_agent": transfer.to_agent,
+        "to_team": transfer.to_team,
+    }
+
+
+def rating_view(inquiry: Inquiry) -> dict[str, Any] | None:
+    rating = inquiry.rating
+    if rating is None:
+        return None
+    return {"score": rating.score, "nps": rating.nps, "agent": rating.agent, "at": iso(rating.at)}
+
+
+def detail_view(
+    inquiry: Inquiry,
+    messages: list[Message],
+    notes: list[Note] | None = None,
+    timeline: list[Contact] | None = None,
+) -> dict[str, Any]:
+    """The inquiry with its conversation (inbound and outbound only), its internal notes, its last handover
+    (the note the new owner reads first), the customer's timeline across channels, SLA and escalations."""
     ordered = sorted(messages, key=lambda m: (m.created_at, m.external_id))
     return {
         **inquiry_view(inquiry),
         "messages": [message_view(m) for m in ordered],
+        "notes": [note_view(n) for n in sorted(notes or [], key=lambda n: (n.created_at, n.id))],
+        "transfer": transfer_view(inquiry),
+        "timeline": [contact_view(c) for c in timeline or []],
+        "csat": rating_view(inquiry),
         "sla": sla_view(inquiry),
         "escalations": [{"tier": e.tier, "at": iso(e.at), "to": list(e.to)} for e in inquiry.escalations],
         "claimed_at": iso(inquiry.claimed_at) if inquiry.claimed_at else None,

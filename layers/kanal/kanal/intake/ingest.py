@@ -118,7 +118,9 @@ class Intake:
         self.store.update_reach(customer_id, message.author)
         key = thread_key(customer_id, message)
         result = self._join(customer_id, key, message) or self._create(customer_id, key, message)
-        contact = Contact(message.created_at, message.channel, "message", message.external_id)
+        contact = Contact(
+            message.created_at, message.channel, "message", message.external_id, result.inquiry_id
+        )
         self.store.add_contact(customer_id, contact)  # the scorer tells this inquiry's own contact by its id
         return result
 

@@ -38,6 +38,14 @@ CHANNELS = {
 TEXTS: dict[str, dict[str, Any]] = {
     "de": {
         "assigned": ("Neue Anfrage für Sie", "Ihnen wurde eine {band}-Anfrage ({channel}) zugewiesen."),
+        "transferred": (
+            "Anfrage an Sie übergeben",
+            "Ihnen wurde eine {band}-Anfrage ({channel}) mit einer Notiz übergeben: bitte zuerst lesen.",
+        ),
+        "reopened": (
+            "Anfrage wieder geöffnet",
+            "Eine {band}-Anfrage ({channel}) wurde wieder geöffnet und Ihnen zugewiesen.",
+        ),
         "queued": (
             "Anfrage wartet in der Warteschlange",
             "Eine {band}-Anfrage ({channel}) wartet im Team {team}: niemand ist frei.",
@@ -56,6 +64,11 @@ TEXTS: dict[str, dict[str, Any]] = {
     },
     "en": {
         "assigned": ("New inquiry for you", "A {band} inquiry ({channel}) was assigned to you."),
+        "transferred": (
+            "Inquiry handed to you",
+            "A {band} inquiry ({channel}) was handed to you with a note: please read it first.",
+        ),
+        "reopened": ("Inquiry reopened", "A {band} inquiry ({channel}) was reopened and assigned to you."),
         "queued": (
             "Inquiry waiting in the queue",
             "A {band} inquiry ({channel}) is waiting in team {team}: nobody is free.",
@@ -77,7 +90,7 @@ TEXTS: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # assigned | queued | warning | escalation
+    kind: str  # assigned | transferred | reopened | queued | warning | escalation
     inquiry_id: str
     recipient: str  # an agent id, or "ops"
     team: str

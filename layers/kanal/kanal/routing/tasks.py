@@ -2,7 +2,8 @@
 
 The routing state machine calls ``route``, ``await_response`` and ``deadline``; the agent API, ingest and
 the SMS replies call the events (``responded``, ``followed_up``, ``resolved``, ``claim``, ``pass_on``,
-``agent_status_changed``). An event changes the inquiry first and then releases the waiting execution with
+``agent_status_changed``) and the agent API the work of a lead or an owner (``assign``, ``transfer``,
+``wait``, ``reopen``). An event changes the inquiry first and then releases the waiting execution with
 the clock as it now stands, so the execution never decides on a stale clock: a wait that starts after the
 clock moved on fails at once with ``ClockChanged`` and the state machine looks again.
 """
@@ -14,11 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from kanal.adapters.dynamo import UNROUTED, DynamoStore, escalation_json, status_actions
+from pynamodb.expressions.update import Action
+
+from kanal.adapters.dynamo import UNROUTED, DynamoStore, escalation_json, status_actions, transfer_json
 from kanal.adapters.models import InquiryItem
 from kanal.adapters.organisation import AlreadyOwned, CapacityTaken, OrganisationStore
 from kanal.errors import ClockChanged, Conflict, NotFound
-from kanal.model import Escalation, Inquiry, Sla, Status
+from kanal.model import Escalation, Inquiry, Sla, Status, Transfer
 from kanal.observability import logger
 from kanal.priority import Rules, score_inquiry
 from kanal.routing import clock
@@ -39,6 +42,12 @@ class Notifier(Protocol):
 class Releaser(Protocol):
     def release(self, token: str, output: dict[str, Any]) -> bool:
         """Complete a waiting task; False when the wait is over already."""
+        ...
+
+
+class Workflow(Protocol):
+    def start(self, inquiry_id: str, name: str | None = None) -> str:
+        """Start a routing execution of the inquiry (named ``name``, or after the inquiry); its id."""
         ...
 
 
@@ -70,6 +79,7 @@ class Routing:
         scale: float = 1.0,
         console_url: str = "",
         context_hours: int = 72,
+        workflow: Workflow | None = None,
     ) -> None:
         self.store = store
         self.org = org
@@ -80,6 +90,7 @@ class Routing:
         self.scale = scale
         self.console_url = console_url
         self.context_hours = context_hours
+        self.workflow = workflow  # starts a reopened inquiry's execution
 
     # ---------------------------------------------------------------- the state machine's tasks
     def _inquiry(self, inquiry_id: str) -> Inquiry:
@@ -151,7 +162,10 @@ class Routing:
             current = Sla.from_json(item.sla)
             after, due = clock.fire_due(current, policy, now, self.scale)
             fired.extend(due)
-            return [InquiryItem.sla.set(after.as_json())] if due or after != current else []
+            if not due and after == current:
+                return []
+            breached = [InquiryItem.breached.set(True)] if after.breached and not item.breached else []
+            return [InquiryItem.sla.set(after.as_json()), *breached]
 
         inquiry = self.store.change(inquiry_id, fire)
         for due in fired:
@@ -170,15 +184,23 @@ class Routing:
         return needs_of(str(inquiry.channel), inquiry.language, inquiry.priority, context)
 
     def _assign_best(
-        self, inquiry: Inquiry, team: Team | None, needs: Needs, exclude: Sequence[str]
+        self,
+        inquiry: Inquiry,
+        team: Team | None,
+        needs: Needs,
+        exclude: Sequence[str],
+        kind: str = "assigned",
+        also: Callable[[Agent], list[Action]] | None = None,
     ) -> Agent | None:
-        """Give the inquiry to the best eligible agent of its team; None leaves it where it is."""
+        """Give the inquiry to the best eligible agent of ``team`` (``also``: more changes of the inquiry in
+        the same write) and tell them (a notice of ``kind``); None leaves it where it is."""
         if team is None:
             return None
         candidates = rank(eligible(self.org.online_members(team.id), needs, exclude), needs)
         for agent in candidates:
+            more = also(agent) if also else None
             try:
-                self.org.assign(inquiry.id, team.id, agent, inquiry.assignee)
+                self.org.assign(inquiry.id, team.id, agent, inquiry.assignee, more)
             except CapacityTaken:
                 continue
             except AlreadyOwned:
@@ -187,18 +209,18 @@ class Routing:
                     return None  # somebody else took it: never two owners
                 inquiry = current
                 try:
-                    self.org.assign(inquiry.id, team.id, agent, inquiry.assignee)
+                    self.org.assign(inquiry.id, team.id, agent, inquiry.assignee, more)
                 except (AlreadyOwned, CapacityTaken):
                     continue
             assigned = self._inquiry(inquiry.id)
-            self._notify_assigned(assigned, agent)
+            self._notify_assigned(assigned, agent, kind)
             logger.info("inquiry assigned", extra={"inquiry_id": inquiry.id, "agent": agent.id})
             return agent
         return None
 
-    def _notify_assigned(self, inquiry: Inquiry, agent: Agent) -> None:
+    def _notify_assigned(self, inquiry: Inquiry, agent: Agent, kind: str = "assigned") -> None:
         notice = compose(
-            "assigned", inquiry, agent.id, agent.language, self.console_url, asks_reply=bool(agent.phone)
+            kind, inquiry, agent.id, agent.language, self.console_url, asks_reply=bool(agent.phone)
         )
         if agent.phone:
             self.org.remember_sms(
@@ -224,6 +246,10 @@ class Routing:
             if agent is not None:
                 self.notifier.notify(compose("warning", inquiry, agent.id, agent.language, self.console_url))
                 return
+        self._tell_lead(inquiry)
+
+    def _tell_lead(self, inquiry: Inquiry) -> None:
+        """The lead of the inquiry's team hears that it waits in the queue with nobody free."""
         team = self._team(inquiry)
         lead = self.org.get_agent(team.lead) if team and team.lead else None
         if lead is not None:
@@ -432,3 +458,159 @@ class Routing:
             except AlreadyOwned:
                 continue
         return agent
+
+    # ---------------------------------------------------------------- the work of leads and owners
+    def _open(self, inquiry_id: str) -> Inquiry:
+        """The inquiry, if it is routed and not resolved (a 409 otherwise)."""
+        inquiry = self._inquiry(inquiry_id)
+        if inquiry.status is Status.RESOLVED:
+            raise Conflict("the inquiry is resolved")
+        if inquiry.status is Status.NEW:
+            raise Conflict("the inquiry is not routed yet")
+        return inquiry
+
+    def _agent(self, agent_id: str) -> Agent:
+        agent = self.org.get_agent(agent_id)
+        if agent is None:
+            raise NotFound(f"agent {agent_id} does not exist")
+        return agent
+
+    def _hand(
+        self, inquiry: Inquiry, team_id: str, agent: Agent, kind: str, more: list[Action] | None = None
+    ) -> Inquiry:
+        """Give the inquiry to ``agent``: only while its owner is still the one read, and the agent online
+        and under capacity (a 409 otherwise). They are told."""
+        try:
+            self.org.assign(inquiry.id, team_id, agent, inquiry.assignee, more)
+        except CapacityTaken as error:
+            raise Conflict(f"{agent.id} is offline or at capacity") from error
+        except AlreadyOwned as error:
+            raise Conflict("the inquiry's owner changed meanwhile") from error
+        handed = self._inquiry(inquiry.id)
+        self._notify_assigned(handed, agent, kind)
+        logger.info("inquiry handed", extra={"inquiry_id": inquiry.id, "agent": agent.id, "kind": kind})
+        return handed
+
+    def assign(self, inquiry_id: str, agent_id: str) -> Inquiry:
+        """A lead gives the inquiry to an agent; it stays in its team and on its clock."""
+        inquiry = self._open(inquiry_id)
+        if inquiry.assignee == agent_id:
+            return inquiry
+        return self._hand(inquiry, inquiry.team or UNROUTED, self._agent(agent_id), "assigned")
+
+    def transfer(
+        self,
+        inquiry_id: str,
+        by: str,
+        note: str,
+        to_agent: str | None = None,
+        to_team: str | None = None,
+        at: datetime | None = None,
+    ) -> Inquiry:
+        """Hand the inquiry over with a note the new owner reads first: to ``to_agent`` (in ``to_team``, or
+        in the inquiry's team), or to the best eligible agent of ``to_team`` (never back to its owner).
+        Nobody of that team eligible: it waits in the team's queue and the team's lead is told."""
+        inquiry = self._open(inquiry_id)
+        team = self.org.get_team(to_team) if to_team else self._team(inquiry)
+        team_id = team.id if team else inquiry.team or UNROUTED
+        record = Transfer(_now(at), by, note, inquiry.assignee, inquiry.team, to_agent, team_id)
+        if to_agent is not None:
+            if to_agent == inquiry.assignee:
+                raise Conflict(f"{to_agent} owns the inquiry already")
+            more: list[Action] = [InquiryItem.transfer.set(transfer_json(record))]
+            return self._hand(inquiry, team_id, self._agent(to_agent), "transferred", more)
+        moved = self._assign_best(
+            inquiry,
+            team,
+            self._needs(inquiry),
+            exclude=[inquiry.assignee] if inquiry.assignee else [],
+            kind="transferred",
+            also=lambda agent: [InquiryItem.transfer.set(transfer_json(replace(record, to_agent=agent.id)))],
+        )
+        if moved is None:
+            self._queue_in(inquiry, team_id, record)
+        return self._inquiry(inquiry_id)
+
+    def _queue_in(self, inquiry: Inquiry, team_id: str, record: Transfer) -> None:
+        """Put the inquiry in ``team_id``'s queue without an owner (a 409 when its owner changed)."""
+        more: list[Action] = [InquiryItem.transfer.set(transfer_json(record))]
+        status = Status.WAITING if inquiry.status is Status.WAITING else Status.QUEUED
+
+        def unowned(item: InquiryItem) -> list[Any]:
+            if item.assignee or item.status == Status.RESOLVED:
+                raise Conflict("the inquiry's owner changed meanwhile")
+            return [*status_actions(item, status, team_id), *more]
+
+        try:
+            if inquiry.assignee:
+                self.org.unassign(inquiry.id, inquiry.assignee, team_id, status, more)
+            else:
+                self.store.change(inquiry.id, unowned)
+        except AlreadyOwned as error:
+            raise Conflict("the inquiry's owner changed meanwhile") from error
+        self._tell_lead(self._inquiry(inquiry.id))
+
+    def wait(self, inquiry_id: str, at: datetime | None = None) -> Inquiry:
+        """The owner's answer asked the customer something: ``waiting``, the clock paused until they write.
+
+        Only after an answer (the current window responded): pausing an unanswered clock would stop an SLA
+        that nothing met. A reply that asks marks waiting itself (``responded(waiting=True)``)."""
+        now = _now(at)
+
+        def pause(item: InquiryItem) -> list[Any]:
+            if item.status == Status.RESOLVED or not item.sla:
+                raise Conflict("the inquiry is resolved" if item.sla else "the inquiry is not routed yet")
+            if not item.assignee:
+                raise Conflict("nobody owns the inquiry")
+            current = Sla.from_json(item.sla)
+            if not current.responded:
+                raise Conflict("the customer has not been answered yet: a reply that asks sets waiting")
+            if current.paused and item.status == Status.WAITING:
+                return []
+            return [
+                *status_actions(item, Status.WAITING),
+                InquiryItem.sla.set(clock.respond(current, now, waiting=True).as_json()),
+            ]
+
+        inquiry = self.store.change(inquiry_id, pause)
+        self.release(inquiry_id)
+        return inquiry
+
+    def reopen(self, inquiry_id: str, at: datetime | None = None) -> Inquiry:
+        """A resolved inquiry comes back with a new response window: to its last owner while they are
+        online with room, else to the best eligible agent of its team, else into the team's queue. Its
+        conversation is its own again unless a newer inquiry has taken it; a new execution keeps its clock."""
+        now = _now(at)
+        inquiry = self._inquiry(inquiry_id)
+        if inquiry.status is not Status.RESOLVED:
+            raise Conflict("only a resolved inquiry is reopened")
+        window = inquiry.sla.window if inquiry.sla else timedelta(hours=1) / self.scale
+        sla = clock.open_window(now, window, self.policy(), previous=inquiry.sla)
+        owner = self._reopen_to(inquiry, [InquiryItem.sla.set(sla.as_json())])
+        self.store.reopen_thread(inquiry_id)
+        reopened = self._inquiry(inquiry_id)
+        if owner is not None:
+            self._notify_assigned(reopened, owner, "reopened")
+        elif self._assign_best(reopened, self._team(reopened), self._needs(reopened), (), "reopened") is None:
+            self._tell_lead(reopened)
+        if self.workflow is not None:  # the resolved inquiry's execution has ended: a new one keeps the clock
+            execution = self.workflow.start(inquiry_id, f"{inquiry_id}-{sla.version}")
+            self.store.set_execution(inquiry_id, execution)
+        logger.info("inquiry reopened", extra={"inquiry_id": inquiry_id, "to_owner": owner is not None})
+        return self._inquiry(inquiry_id)
+
+    def _reopen_to(self, inquiry: Inquiry, more: list[Action]) -> Agent | None:
+        """Reopen to the last owner if they can take it now (returned), else without an owner (None)."""
+        team_id = inquiry.team or UNROUTED
+        owner = self.org.get_agent(inquiry.assignee) if inquiry.assignee else None
+        try:
+            if owner is not None:
+                try:
+                    self.org.reopen(inquiry.id, team_id, owner, more)
+                    return owner
+                except CapacityTaken:
+                    pass
+            self.org.reopen(inquiry.id, team_id, None, more)
+        except AlreadyOwned as error:
+            raise Conflict("the inquiry was reopened meanwhile") from error
+        return None

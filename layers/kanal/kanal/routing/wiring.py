@@ -15,7 +15,7 @@ from kanal.adapters.models import bind, bind_organisation
 from kanal.adapters.organisation import OrganisationStore
 from kanal.adapters.rules import current_rules
 from kanal.adapters.sns import SnsNotifier
-from kanal.adapters.stepfunctions import TaskReleaser
+from kanal.adapters.stepfunctions import StepFunctionsWorkflow, TaskReleaser
 from kanal.config import config, load
 from kanal.routing.policy import Policy, compiled_policy, default_policy
 from kanal.routing.tasks import Routing
@@ -47,16 +47,24 @@ def notifier() -> SnsNotifier:
 
 @cache
 def routing() -> Routing:
-    settings = load("inquiries_table", "customers_table", "organisation_table", "notifications_topic_arn")
+    settings = load(
+        "inquiries_table",
+        "customers_table",
+        "organisation_table",
+        "notifications_topic_arn",
+        "routing_state_machine_arn",
+    )
     bind(settings)
     bind_organisation(settings)
+    stepfunctions = boto3.client("stepfunctions")
     return Routing(
         DynamoStore(),
         OrganisationStore(),
         current_rules,
         current_policy,
         notifier(),
-        TaskReleaser(boto3.client("stepfunctions")),
+        TaskReleaser(stepfunctions),
         scale=settings.time_scale,
         console_url=settings.console_url,
+        workflow=StepFunctionsWorkflow(stepfunctions, settings.routing_state_machine_arn),
     )
