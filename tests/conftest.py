@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +82,74 @@ def rules(local, http, admin_headers):
     restored = copy.deepcopy(before["document"])
     restored["version"] = f"restored-{uuid.uuid4().hex[:8]}"
     assert http.put(f"{local.url}/api/rules", json=restored, headers=admin_headers).status_code == 200
+
+
+@dataclass
+class Desk:
+    team: str
+    agents: list[str]
+    lead: str
+    phones: dict[str, str]
+    word: str
+
+
+def _phone() -> str:
+    return f"+49170{random.randrange(10**6, 10**7)}"
+
+
+@pytest.fixture
+def desk(local, http, admin_headers, rules, request):
+    """A team with two online agents and a lead, and rules that send the test's word to it."""
+    from kanal.adapters.organisation import OrganisationStore
+    from kanal.routing.org import Agent, AgentStatus, Skills, Team
+    from kanal.routing.organisation import Organisation
+    from kanal.routing.wiring import notifier, routing
+
+    tag = uuid.uuid4().hex[:8]
+    marker = request.node.get_closest_marker("sla_minutes")
+    document = copy.deepcopy(rules["document"])
+    document["version"] = f"paths-{tag}"
+    document["default_calendar"] = "round-the-clock"
+    document["rules"].append(
+        {
+            "id": f"topic.{tag}",
+            "type": "content",
+            "weight": 1,
+            "terms": {"en": [f"zx{tag}"], "de": [f"zx{tag}"]},
+        }
+    )
+    if marker:
+        for rule in document["rules"]:
+            if rule["type"] == "channel":
+                rule["sla_minutes"]["whatsapp"] = dict.fromkeys(("P1", "P2", "P3", "P4"), marker.args[0])
+    assert http.put(f"{local.url}/api/rules", json=document, headers=admin_headers).status_code == 200
+    organisation = Organisation(OrganisationStore(), notifier())
+    team = f"desk-{tag}"
+    lead = f"lead-{tag}"
+    agents = [f"ana-{tag}", f"ben-{tag}"]
+    phones = {name: _phone() for name in [*agents, lead]}
+    organisation.save_team(
+        Team(team, f"Desk {tag}", lead=lead, topics=(f"topic.{tag}",), order=1), create=True
+    )
+    organisation.save_agent(
+        Agent(lead, "Lead", f"{lead}@velora.example", phones[lead], "de", status=AgentStatus.OFFLINE),
+        create=True,
+    )
+    for name in agents:
+        organisation.save_agent(
+            Agent(
+                name,
+                name.title(),
+                f"{name}@velora.example",
+                phones[name],
+                "en",
+                teams=(team,),
+                skills=Skills(),
+                max_concurrent=3,
+                status=AgentStatus.ONLINE,
+            ),
+            create=True,
+        )
+    yield Desk(team, agents, lead, phones, f"zx{tag}")
+    for name in agents:  # nobody of this desk takes later tests' inquiries
+        routing().org.set_status(name, AgentStatus.OFFLINE)

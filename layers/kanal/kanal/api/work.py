@@ -18,7 +18,7 @@ from kanal.api.auth import Caller
 from kanal.api.documents import WORK, validated
 from kanal.api.scope import Directory, Scope, Scopes, unseen
 from kanal.api.views import inquiry_view, note_view, rating_view
-from kanal.errors import Forbidden, InvalidDocument
+from kanal.errors import Conflict, Forbidden, InvalidDocument
 from kanal.model import Inquiry, Note, Rating
 from kanal.observability import logger
 from kanal.routing.org import Agent
@@ -87,6 +87,17 @@ class Work:
         return inquiry_view(self.routing().reopen(inquiry_id))
 
     # ---------------------------------------------------------------- owners, leads and admins
+    def reply(
+        self, caller: Caller, inquiry_id: str, body: Any, send: Callable[[str, str, Any], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The owner (or a lead of its team, or an admin) answers on the inquiry's own channel."""
+        scope, inquiry = self._visible(caller, inquiry_id)
+        if inquiry.assignee is None and not scope.leads(inquiry):
+            raise Conflict("claim the inquiry before answering it")
+        if inquiry.assignee is not None and not (scope.owns(inquiry) or scope.leads(inquiry)):
+            raise Forbidden(f"the inquiry belongs to {inquiry.assignee}")
+        return send(inquiry_id, caller.agent_id, body)
+
     def resolve(self, caller: Caller, inquiry_id: str) -> dict[str, Any]:
         scope, inquiry = self._visible(caller, inquiry_id)
         if not (inquiry.assignee is None or scope.owns(inquiry) or scope.leads(inquiry)):
