@@ -116,6 +116,8 @@ class MessageItem(Model):
     removed = BooleanAttribute(default=False)
     in_reply_to = UnicodeAttribute(null=True)
     delivery = JSONAttribute(null=True)  # outbound: {"status", "error", "reply_id", "sent_by"}
+    parent_id = UnicodeAttribute(null=True)  # inbound, public: the post, media or comment it sits under
+    mentions_account = BooleanAttribute(null=True)  # inbound: @mentioned or quoted the company's account
     by_inquiry = InquiryMessagesIndex()
 
 
