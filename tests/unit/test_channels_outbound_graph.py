@@ -404,3 +404,22 @@ def test_the_mention_lookup_reads_the_mentioned_comment():
     )
     assert graph().mentioned(IG_ACCOUNT, "17894227972186120", on_comment=True) == found
     assert MENTIONED_COMMENT_FIELDS == "id,text,timestamp,username,from,media"
+
+
+@responses.activate
+def test_logs_name_the_platforms_error_but_never_the_text_the_path_or_the_token(caplog):
+    responses.post(
+        f"{BASE}/{PAGE}/messages",
+        status=400,
+        json={"error": {"message": "Invalid parameter", "type": "OAuthException", "code": 100}},
+    )
+    answering = message(Channel.MESSENGER, "m_in", PSID, Visibility.PRIVATE)
+    with pytest.raises(DeliveryFailed):
+        MessengerClient(graph()).send(outbound(answering, PAGE, text="Meine Nummer ist +49 151 1234567"))
+    from kanal.observability import logger
+
+    [record] = [r for r in caplog.records if r.getMessage() == "platform call refused"]
+    logged = logger.registered_formatter.format(record)
+    assert '"code":"100"' in logged and '"error_type":"OAuthException"' in logged
+    for secret in ("+49 151 1234567", PSID, "token-page", "Invalid parameter"):
+        assert secret not in logged

@@ -60,10 +60,17 @@ class WindowClosed(Conflict):
 class DeliveryFailed(KanalError):
     """The platform refused the reply or kept failing; the reply is stored as ``failed`` with this."""
 
-    def __init__(self, message: str, code: str | None = None, retriable: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        retriable: bool = False,
+        error_type: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.retriable = retriable
+        self.error_type = error_type  # the platform's error type, e.g. OAuthException (safe to log)
 
 
 class UnsupportedVisibility(BadRequest):

@@ -76,16 +76,18 @@ def classify(answer: Answer, now: float) -> None:
     subcode = _int(error.get("error_subcode"))
     label = (f"{code}/{subcode}" if subcode else str(code)) if code is not None else f"http-{answer.status}"
     message = f"Graph API error {label}: {text_of(error.get('message')) or f'HTTP {answer.status}'}"
+    kind = text_of(error.get("type")) or None
     if (code, subcode) in WINDOW_CLOSED or (code, None) in WINDOW_CLOSED:
-        raise DeliveryFailed(message, code=label, retriable=False)
+        raise DeliveryFailed(message, code=label, retriable=False, error_type=kind)
     if (
         answer.status >= 500
         or answer.status == 429
         or code in THROTTLING
         or error.get("is_transient") is True
     ):
-        raise Retriable(DeliveryFailed(message, code=label, retriable=True), retry_after(answer.headers, now))
-    raise DeliveryFailed(message, code=label, retriable=False)
+        failure = DeliveryFailed(message, code=label, retriable=True, error_type=kind)
+        raise Retriable(failure, retry_after(answer.headers, now))
+    raise DeliveryFailed(message, code=label, retriable=False, error_type=kind)
 
 
 def _int(value: object) -> int | None:

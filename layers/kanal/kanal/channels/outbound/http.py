@@ -149,17 +149,21 @@ class PlatformHttp:
             return retrying(self._once, operation, method, url, token, json, params)
         except Retriable as error:
             failure = error.failure
-            logger.warning(
-                "platform call failed after retries",
-                extra={"api": self.api, "operation": operation, "code": failure.code},
-            )
+            logger.warning("platform call failed after retries", extra=self._facts(operation, failure))
             raise failure from None
         except DeliveryFailed as failure:
-            logger.warning(
-                "platform call refused",
-                extra={"api": self.api, "operation": operation, "code": failure.code},
-            )
+            logger.warning("platform call refused", extra=self._facts(operation, failure))
             raise
+
+    def _facts(self, operation: str, failure: DeliveryFailed) -> dict[str, Any]:
+        """What a log line may say of a failure: never the message (it can quote the request)."""
+        return {
+            "api": self.api,
+            "operation": operation,
+            "code": failure.code,
+            "error_type": failure.error_type,
+            "retriable": failure.retriable,
+        }
 
     def _once(
         self,
@@ -203,17 +207,12 @@ class PlatformHttp:
     def _log_retry(self, operation: str, retry_state: RetryCallState) -> None:
         outcome = retry_state.outcome
         error = outcome.exception() if outcome is not None else None
-        code = error.failure.code if isinstance(error, Retriable) else None
-        logger.info(
-            "platform call retried",
-            extra={
-                "api": self.api,
-                "operation": operation,
-                "code": code,
-                "attempt": retry_state.attempt_number,
-                "wait_seconds": round(retry_state.upcoming_sleep, 3),
-            },
+        facts: dict[str, Any] = (
+            self._facts(operation, error.failure) if isinstance(error, Retriable) else {"api": self.api}
         )
+        facts["attempt"] = retry_state.attempt_number
+        facts["wait_seconds"] = round(retry_state.upcoming_sleep, 3)
+        logger.info("platform call retried", extra=facts)
 
 
 def _json_object(response: requests.Response) -> dict[str, Any]:

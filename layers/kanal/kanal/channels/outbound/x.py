@@ -63,16 +63,18 @@ def classify(answer: Answer, now: float) -> None:
         or f"HTTP {answer.status}"
     )
     message = f"X API error {answer.status} ({label}): {detail}"
+    kind = problem or None
+    code_label = f"http-{answer.status}:{label}"
     if answer.status == 429:
         reset = _reset_in(answer.headers, now)
         if reset is not None:
             message += f"; the rate limit resets in {round(reset)} s"
-        failure = DeliveryFailed(message, code=f"http-429:{label}", retriable=True)
+        failure = DeliveryFailed(message, code=code_label, retriable=True, error_type=kind)
         raise Retriable(failure, reset if reset is not None else retry_after(answer.headers, now))
     if answer.status >= 500:
-        failure = DeliveryFailed(message, code=f"http-{answer.status}:{label}", retriable=True)
+        failure = DeliveryFailed(message, code=code_label, retriable=True, error_type=kind)
         raise Retriable(failure, retry_after(answer.headers, now))
-    raise DeliveryFailed(message, code=f"http-{answer.status}:{label}", retriable=False)
+    raise DeliveryFailed(message, code=code_label, retriable=False, error_type=kind)
 
 
 def _reset_in(headers: Any, now: float) -> float | None:
