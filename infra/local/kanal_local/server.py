@@ -75,10 +75,13 @@ class LocalServer:
 
     def start(self) -> LocalServer:
         # Listen first, so the stack's parameters can name the server's own URL (port 0: a free one):
-        # the console link and the channel sandbox the functions send replies to.
+        # the console link and the channel sandbox the functions send replies to. Until the stack is
+        # deployed every request is answered 503.
         self._server = make_server(self.host, self.port, _not_ready, threaded=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
+        self._thread.start()
         self.stack.parameters.setdefault("ConsoleUrl", self.url)
         self.stack.parameters.setdefault("GraphBaseUrl", f"{self.url}/sandbox/graph/{graph_version()}")
         self.stack.parameters.setdefault("XBaseUrl", f"{self.url}/sandbox/x")
@@ -89,6 +92,7 @@ class LocalServer:
             self._seed_rules()
             self._seed_organisation()
         except Exception:
+            self._server.shutdown()
             self._server.server_close()
             self._server = None
             raise
@@ -104,8 +108,6 @@ class LocalServer:
         self.gateway.add_local_prefix(sandbox.GRAPH, self.sandbox.handle)
         self.gateway.add_local_prefix(sandbox.X, self.sandbox.handle)
         self._server.app = self.gateway
-        self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
-        self._thread.start()
         self.ready.set()
         return self
 
