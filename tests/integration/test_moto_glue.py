@@ -182,3 +182,27 @@ def test_a_subscription_without_a_filter_policy_receives_every_message_and_other
     ]
     assert "team" not in recorded[0]
     assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages")
+
+
+def test_mail_ses_sent_is_read_from_the_emulators_backend(local):
+    from moto.ses.models import RawMessage, ses_backends
+
+    assert {"id", "source", "destinations", "raw_data"} <= set(RawMessage("i", "s", [], "r").__dict__)
+    assert hasattr(ses_backends[local.stack.account][local.stack.region], "sent_messages")
+    # Given a raw mail sent through SES from a verified domain
+    ses, run = local.stack.client("ses"), uuid.uuid4().hex[:8]
+    ses.verify_domain_identity(Domain=f"glue-{run}.test")
+    raw = (
+        f"From: service@glue-{run}.test\r\nTo: kunde-{run}@example.org\r\nSubject: Re: Frage\r\n"
+        f"In-Reply-To: <in-{run}@example.org>\r\nReferences: <in-{run}@example.org>\r\n\r\nHallo!\r\n"
+    )
+    message_id = ses.send_raw_email(Source=f"service@glue-{run}.test", RawMessage={"Data": raw})["MessageId"]
+    # Then the glue lists it with SES's id, its sender and recipients, and the raw message
+    [sent] = [
+        m
+        for m in moto_glue.sent_emails(local.stack.account, local.stack.region)
+        if m.message_id == message_id
+    ]
+    assert sent.source == f"service@glue-{run}.test"
+    assert any(f"kunde-{run}@example.org" in d for d in sent.destinations)
+    assert f"In-Reply-To: <in-{run}@example.org>" in sent.raw and sent.raw.endswith("Hallo!\r\n")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from kanal.channels import normalise_record, split_delivery
+from kanal.channels.meta import resolve_mention, unresolved_mention
 from kanal.errors import MalformedPayload
 from kanal.model import Action, Channel, InboundMessage, Visibility
 
@@ -209,6 +210,33 @@ def test_instagram_mention_keeps_ids_and_a_placeholder_author() -> None:
     assert message.external_id == "17894227972186120" and message.parent_id == "17918195224117851"
     assert message.author.id == "unresolved:17894227972186120"
     assert message.visibility is Visibility.PUBLIC and message.text == ""
+
+
+def test_an_instagram_mention_takes_text_and_author_from_the_graph_lookup() -> None:
+    _, message = only("instagram_mention")
+    assert message.mentions_account is True and unresolved_mention(message)
+    found = {
+        "id": "17894227972186120",
+        "text": "@velora_support Mein Rad quietscht seit der Inspektion.",
+        "timestamp": "2024-04-25T11:59:02+0000",
+        "username": "mia.rides",
+        "from": {"id": "17841400000000123", "username": "mia.rides"},
+        "media": {"id": "17918195224117851"},
+    }
+    resolved = resolve_mention(message, found)
+    assert (resolved.author.id, resolved.author.handle) == ("17841400000000123", "mia.rides")
+    assert resolved.text.startswith("@velora_support Mein Rad") and resolved.language == "de"
+    assert resolved.created_at == datetime(2024, 4, 25, 11, 59, 2, tzinfo=UTC)
+    assert resolved.parent_id == "17918195224117851" and resolved.external_id == message.external_id
+    assert resolved.mentions_account and not unresolved_mention(resolved)
+
+
+def test_a_mention_author_meta_does_not_name_keeps_the_placeholder_with_the_handle() -> None:
+    _, message = only("instagram_mention")
+    resolved = resolve_mention(message, {"text": "Hilfe", "username": "anon.rider"})
+    assert resolved.author.id == "unresolved:17894227972186120"
+    assert resolved.author.handle == "anon.rider" and resolved.text == "Hilfe"
+    assert resolved.parent_id == "17918195224117851"
 
 
 def test_instagram_dm() -> None:

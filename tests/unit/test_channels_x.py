@@ -184,3 +184,25 @@ def test_a_tweet_without_user_cannot_be_normalised() -> None:
     del record["payload"]["user"]
     with pytest.raises(MalformedPayload, match="user"):
         normalise_record(record, RECEIVED)
+
+
+@pytest.mark.parametrize(
+    ("name", "summoned"),
+    [("mention_tweet", True), ("reply_tweet", True), ("quote_tweet", True), ("own_tweet", False)],
+)
+def test_a_tweet_knows_whether_it_mentions_or_quotes_the_account(name: str, summoned: bool) -> None:
+    # a self-serve X app may reply only then (see kanal.channels.outbound.x)
+    _, message = only(name)
+    assert message.mentions_account is summoned
+
+
+def test_a_tweet_that_only_quotes_the_account_summons_it() -> None:
+    payload = load("quote_tweet")
+    tweet = payload["tweet_create_events"][0]
+    tweet["entities"]["user_mentions"] = []
+    _, messages = ingest(payload)
+    assert messages[0].mentions_account is True
+    tweet["quoted_status"]["user"]["id_str"] = "42"
+    tweet["quoted_status"]["user"]["id"] = 42
+    _, messages = ingest(payload)
+    assert messages[0].mentions_account is False

@@ -87,3 +87,30 @@ def test_every_function_runs_on_arm64_with_the_domain_and_dependency_layers():
     assert globals_["Architectures"] == ["arm64"]
     assert globals_["Runtime"].startswith("python3.")
     assert {"Ref": "DomainLayer"} in globals_["Layers"] and {"Ref": "DependenciesLayer"} in globals_["Layers"]
+
+
+def _policy_text(logical_id: str) -> str:
+    return json.dumps(RESOURCES[logical_id]["Properties"]["Policies"])
+
+
+def test_the_functions_that_call_the_platforms_may_read_their_tokens():
+    api, ingest = _policy_text("ApiFunction"), _policy_text("IngestFunction")
+    assert "meta-page-tokens*" in api and "x-tokens*" in api and "ses:SendRawEmail" in api
+    assert "meta-page-tokens*" in ingest and "x-tokens" not in ingest
+    for secret in ("MetaPageTokens", "XTokens"):
+        assert RESOURCES[secret]["Type"] == "AWS::SecretsManager::Secret"
+        assert RESOURCES[secret]["Properties"]["SecretString"] == "{}"  # JSON: account id -> token
+
+
+def test_the_platforms_base_urls_and_reply_settings_are_parameters_every_function_sees():
+    parameters = TEMPLATE["Parameters"]
+    assert parameters["GraphBaseUrl"]["Default"].startswith("https://graph.facebook.com/v")
+    assert parameters["XBaseUrl"]["Default"] == "https://api.x.com"
+    assert parameters["XReplyPolicy"]["AllowedValues"] == ["self-serve", "enterprise"]
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["KANAL_GRAPH_BASE_URL"] == {"Ref": "GraphBaseUrl"}
+    assert variables["KANAL_X_BASE_URL"] == {"Ref": "XBaseUrl"}
+    assert variables["KANAL_X_REPLY_POLICY"] == {"Ref": "XReplyPolicy"}
+    assert variables["KANAL_CHANNEL_RETRY_SECONDS"] == {"Ref": "ChannelRetrySeconds"}
+    # a reply may wait ChannelRetrySeconds and then make one more call inside the agent API's timeout
+    assert parameters["ChannelRetrySeconds"]["MaxValue"] < RESOURCES["ApiFunction"]["Properties"]["Timeout"]

@@ -7,8 +7,9 @@ call touches. A permission missing from the template fails locally with AccessDe
 What is checked: identity-based Allow/Deny statements (inline and managed), Action/NotAction, Resource
 with wildcards, for the services and operations in ``_RESOURCES`` (DynamoDB tables and indexes, SQS
 queues, SNS topics, Step Functions state machines and executions, S3 buckets and objects, Secrets Manager
-secrets, SSM parameters, Lambda functions). Operations without resource-level permissions in AWS
-(e.g. ``states:SendTaskSuccess``, ``comprehend:DetectSentiment``) are checked against ``*``.
+secrets, SSM parameters, Lambda functions, SES sending identities). Operations without resource-level
+permissions in AWS (e.g. ``states:SendTaskSuccess``, ``comprehend:DetectSentiment``) are checked against
+``*``.
 What is not: conditions other than the emulator's own, resource policies, SCPs and permission boundaries.
 """
 
@@ -168,6 +169,15 @@ def _lambda(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
     yield f"lambda:{'InvokeFunction' if op == 'Invoke' else op}", arn
 
 
+def _ses(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
+    """SES sending is authorised on the sending identity (the From address; its domain in AWS too)."""
+    source = params.get("SourceArn") or params.get("FromArn")
+    if not source:
+        address = str(params.get("Source") or "").rsplit("<", 1)[-1].rstrip(">").strip()
+        source = f"arn:aws:ses:{region}:{ACCOUNT}:identity/{address or '*'}"
+    yield f"ses:{op}", source
+
+
 _RESOURCES: dict[str, Callable[[str, str, dict[str, Any]], Iterator[Call]]] = {
     "dynamodb": _dynamodb,
     "sqs": _sqs,
@@ -177,6 +187,7 @@ _RESOURCES: dict[str, Callable[[str, str, dict[str, Any]], Iterator[Call]]] = {
     "secretsmanager": _secrets,
     "ssm": _ssm,
     "lambda": _lambda,
+    "ses": _ses,
 }
 
 

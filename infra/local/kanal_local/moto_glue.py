@@ -19,6 +19,9 @@ in pyproject.toml.
    delivers nothing for the `email`, `email-json` and `sms` protocols. We wrap it so that every message
    that would reach such an endpoint (after moto's own filter-policy matcher and its message-structure
    parsing) is handed to a callback, `deliver`, as a `Delivery`.
+6. SES sent mail: moto keeps every message SES accepted in its backend's `sent_messages` (raw messages
+   as `RawMessage` with `id`, `source`, `destinations`, `raw_data`); `sent_emails` reads them, oldest
+   first, for `GET /local/emails`. Nothing is patched for it.
 """
 
 from __future__ import annotations
@@ -185,6 +188,34 @@ def detach_sqs_mappings(account: str, region: str) -> list[dict[str, Any]]:
             )
         queue.lambda_event_source_mappings.clear()
     return mappings
+
+
+@dataclass(frozen=True)
+class SentEmail:
+    """One message SES accepted: its MessageId (SES's, as SendRawEmail answered it) and the raw MIME."""
+
+    message_id: str
+    source: str | None
+    destinations: tuple[str, ...]
+    raw: str
+
+
+def sent_emails(account: str, region: str) -> list[SentEmail]:
+    """Every raw message SES accepted in the emulator, oldest first (simple and templated ones as well,
+    rebuilt as far as moto keeps them)."""
+    from moto.ses.models import RawMessage, ses_backends
+
+    sent = []
+    for message in list(ses_backends[account][region].sent_messages):
+        if isinstance(message, RawMessage):
+            raw = message.raw_data
+        else:  # SendEmail: moto keeps subject and body, not a MIME message
+            raw = f"Subject: {getattr(message, 'subject', '')}\r\n\r\n{getattr(message, 'body', '')}"
+        destinations = message.destinations
+        if isinstance(destinations, dict):  # SendEmail keeps {"ToAddresses": [...], ...}
+            destinations = [a for addresses in destinations.values() for a in addresses]
+        sent.append(SentEmail(message.id, message.source, tuple(destinations or ()), raw))
+    return sent
 
 
 def function_names(account: str, region: str) -> list[str]:

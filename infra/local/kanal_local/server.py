@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
@@ -31,7 +32,14 @@ LOCAL_SECRETS = {
     "meta-verify-token": ("KANAL_META_VERIFY_TOKEN", "local-meta-verify-token"),
     "x-consumer-secret": ("KANAL_X_CONSUMER_SECRET", "local-x-consumer-secret"),
     "contact-events-secret": ("KANAL_CONTACT_EVENTS_SECRET", "local-contact-events-secret"),
+    # every Page, Instagram account, WhatsApp number and X account a delivery names is served ("*")
+    "meta-page-tokens": ("KANAL_META_PAGE_TOKENS", '{"*": "local-meta-page-token"}'),
+    "x-tokens": ("KANAL_X_TOKENS", '{"*": "local-x-token"}'),
 }
+
+# The company's mail domain on the local stack: SES may send from any address in it (and from every
+# address a mail was received for, see receive_email).
+LOCAL_MAIL_DOMAIN = "kanal.local"
 
 
 def local_secret(name: str) -> str:
@@ -66,25 +74,40 @@ class LocalServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalServer:
-        if self.port:
-            self.stack.parameters.setdefault("ConsoleUrl", self.url)
-        self.stack.start()
-        self._seed_secrets()
-        self._seed_rules()
-        self._seed_organisation()
-        self.gateway = Gateway(self.stack.dispatcher, self.routes(), "local", bearer_claims)
-        self.gateway.add_local("GET", "/healthz", self._healthz)
-        self.gateway.add_local("GET", "/local/notifications", self._notifications)
-        self.gateway.add_local("POST", "/local/email", self._receive_email)
-        self.gateway.add_local("POST", "/local/sms", self._receive_sms)
-        self.gateway.add_local("GET", "/sandbox/outbox", self.sandbox.outbox)
-        self.gateway.add_local_prefix(sandbox.GRAPH, self.sandbox.handle)
-        self.gateway.add_local_prefix(sandbox.X, self.sandbox.handle)
-        self._server = make_server(self.host, self.port, self.gateway, threaded=True)
+        # Listen first, so the stack's parameters can name the server's own URL (port 0: a free one):
+        # the console link and the channel sandbox the functions send replies to. Until the stack is
+        # deployed every request is answered 503.
+        self._server = make_server(self.host, self.port, _not_ready, threaded=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
         self._thread.start()
+        self.stack.parameters.setdefault("ConsoleUrl", self.url)
+        self.stack.parameters.setdefault("GraphBaseUrl", f"{self.url}/sandbox/graph/{graph_version()}")
+        self.stack.parameters.setdefault("XBaseUrl", f"{self.url}/sandbox/x")
+        try:
+            self.stack.start()
+            self._seed_secrets()
+            self._seed_mail_identity()
+            self._seed_rules()
+            self._seed_organisation()
+        except Exception:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+            raise
+        self.gateway = Gateway(self.stack.dispatcher, self.routes(), "local", bearer_claims)
+        self.gateway.add_local("GET", "/healthz", self._healthz)
+        self.gateway.add_local("GET", "/local/notifications", self._notifications)
+        self.gateway.add_local("GET", "/local/emails", self._emails)
+        self.gateway.add_local("POST", "/local/email", self._receive_email)
+        self.gateway.add_local("POST", "/local/sms", self._receive_sms)
+        self.gateway.add_local("GET", "/sandbox/outbox", self.sandbox.outbox)
+        for method in ("GET", "POST", "DELETE"):
+            self.gateway.add_local(method, sandbox.FAULTS, self.sandbox.faults)
+        self.gateway.add_local_prefix(sandbox.GRAPH, self.sandbox.handle)
+        self.gateway.add_local_prefix(sandbox.X, self.sandbox.handle)
+        self._server.app = self.gateway
         self.ready.set()
         return self
 
@@ -101,6 +124,10 @@ class LocalServer:
         prefix = self.stack.environment.get("KANAL_SECRETS_PREFIX", "kanal")
         for name in LOCAL_SECRETS:
             secrets.create_secret(Name=f"{prefix}/{name}", SecretString=local_secret(name))
+
+    def _seed_mail_identity(self) -> None:
+        """The company's mail domain is verified in SES, so replies can be sent from its addresses."""
+        self.stack.client("ses").verify_domain_identity(Domain=LOCAL_MAIL_DOMAIN)
 
     def _seed_rules(self) -> None:
         """Store the shipped default rules, as an admin's first PUT /api/rules would."""
@@ -126,6 +153,13 @@ class LocalServer:
 
     def _notifications(self, request: Request) -> Response:
         return _json(200, {"items": self.stack.notifications.items()})
+
+    def _emails(self, request: Request) -> Response:
+        from kanal_local.emails import email_items
+        from kanal_local.moto_glue import sent_emails
+
+        sent = sent_emails(self.stack.account, self.stack.region)
+        return _json(200, {"items": email_items(sent, self.stack.region)})
 
     def _receive_email(self, request: Request) -> Response:
         """What SES receiving does with a message: store it in S3, then notify the topic."""
@@ -165,7 +199,9 @@ class LocalServer:
         lines += [
             f"  sandbox:       {self.url}/sandbox/graph, /sandbox/x  (calls: {self.url}/sandbox/outbox)"
         ]
-        lines += [f"  local:         {self.url}/local/notifications, POST /local/email, POST /local/sms"]
+        lines += [f"  faults:        POST {self.url}/sandbox/faults  (errors on demand)"]
+        lines += [f"  local:         {self.url}/local/notifications, /local/emails"]
+        lines += ["                 POST /local/email, POST /local/sms"]
         if self.stack.time_scale != 1:
             scale = f"{self.stack.time_scale:g}"
             lines.append(f"  time scale:    {scale}x (SLA, warning and escalation delays {scale}x shorter)")
@@ -190,8 +226,24 @@ class LocalServer:
         return sorted({(r.path, r.method) for r in self.routes() if r.path.startswith("/webhooks")})
 
 
+def _not_ready(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """What the server answers while the stack is still starting."""
+    start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+    return [b'{"status": "starting"}']
+
+
+def graph_version() -> str:
+    """The Graph API version of the template's GraphBaseUrl default (e.g. v26.0): the sandbox serves it."""
+    from kanal_local.template import load_template
+
+    default = str(load_template()["Parameters"]["GraphBaseUrl"]["Default"])
+    return urlsplit(default).path.strip("/")
+
+
 def receive_email(stack: LocalStack, raw: bytes, recipient: str) -> dict[str, str]:
     message_id = uuid.uuid4().hex
+    # the address mail came to may send the replies (SES verifies identities; locally every one is)
+    stack.client("ses").verify_email_identity(EmailAddress=recipient)
     bucket, topic = stack.outputs["InboundMailBucketName"], stack.outputs["InboundMailTopicArn"]
     key = f"inbound/{message_id}"
     stack.client("s3").put_object(Bucket=bucket, Key=key, Body=raw)

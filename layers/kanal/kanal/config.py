@@ -91,6 +91,37 @@ class Config:
         return scale
 
     @property
+    def graph_base_url(self) -> str:
+        """The Graph API with its version, e.g. https://graph.facebook.com/v26.0 (the sandbox locally)."""
+        return self.require("KANAL_GRAPH_BASE_URL").rstrip("/")
+
+    @property
+    def x_base_url(self) -> str:
+        """The X API, e.g. https://api.x.com (the sandbox locally); paths start with /2/."""
+        return self.require("KANAL_X_BASE_URL").rstrip("/")
+
+    @property
+    def x_reply_policy(self) -> str:
+        """``self-serve`` (an X app may reply only to posts that @mention or quote the account) or
+        ``enterprise`` (no such restriction)."""
+        policy = self.environ.get("KANAL_X_REPLY_POLICY") or "self-serve"
+        if policy not in ("self-serve", "enterprise"):
+            raise ConfigError("KANAL_X_REPLY_POLICY must be self-serve or enterprise")
+        return policy
+
+    @property
+    def channel_retry_seconds(self) -> float:
+        """How long a reply may wait in all between attempts (5xx, 429, throttling) before it fails."""
+        raw = self.environ.get("KANAL_CHANNEL_RETRY_SECONDS") or "20"
+        try:
+            seconds = float(raw)
+        except ValueError:
+            raise ConfigError("KANAL_CHANNEL_RETRY_SECONDS must be a number of seconds >= 0") from None
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ConfigError("KANAL_CHANNEL_RETRY_SECONDS must be a number of seconds >= 0")
+        return seconds
+
+    @property
     def max_webhook_body_bytes(self) -> int:
         return int(self.environ.get("KANAL_MAX_WEBHOOK_BODY_BYTES", str(1024 * 1024)))
 

@@ -92,6 +92,9 @@ class InboundMessage:
     # other ids the platform gives the same author (a WhatsApp user's BSUID next to their phone number):
     # they are linked to the same customer
     author_aliases: tuple[str, ...] = ()
+    # the author @mentioned the company's account in it or quoted one of its posts: on X a self-serve app
+    # may reply publicly only then; on Instagram it is an @mention on someone else's media
+    mentions_account: bool = False
 
 
 @dataclass(frozen=True)
@@ -278,6 +281,9 @@ class Message:
     removed: bool = False
     attachments: tuple[Attachment, ...] = ()
     delivery: Delivery | None = None  # outbound messages: whether the platform took it
+    parent_id: str | None = None  # inbound, public channels: the post, media or comment it sits under
+    # inbound: the author @mentioned the company's account or quoted its post (InboundMessage has the same)
+    mentions_account: bool = False
 
 
 @dataclass(frozen=True)

@@ -191,6 +191,8 @@ def to_message(item: MessageItem) -> Message:
         removed=item.removed,
         attachments=tuple(Attachment(**a) for a in item.attachments or []),
         delivery=Delivery(**item.delivery) if item.delivery else None,
+        parent_id=item.parent_id,
+        mentions_account=bool(item.mentions_account),
     )
 
 
@@ -234,6 +236,8 @@ def _message_item(message: Message, in_reply_to: str | None = None) -> MessageIt
         attachments=[asdict(a) for a in message.attachments],
         in_reply_to=in_reply_to,
         delivery=asdict(message.delivery) if message.delivery else None,
+        parent_id=message.parent_id,
+        mentions_account=message.mentions_account or None,
     )
 
 

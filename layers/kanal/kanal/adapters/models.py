@@ -124,6 +124,8 @@ class MessageItem(Model):
     in_reply_to = UnicodeAttribute(null=True)
     delivery = JSONAttribute(null=True)  # outbound: {"status", "error", "reply_id", "sent_by"}
     note_kind = UnicodeAttribute(null=True)  # a note's kind: note | transfer
+    parent_id = UnicodeAttribute(null=True)  # inbound, public: the post, media or comment it sits under
+    mentions_account = BooleanAttribute(null=True)  # inbound: @mentioned or quoted the company's account
     by_inquiry = InquiryMessagesIndex()
 
 

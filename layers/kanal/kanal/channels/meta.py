@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -479,8 +479,41 @@ def _instagram_mention(context: _Context, value: JsonObject, record: JsonObject)
             parent_id=media_id if media_id != external_id else None,
             created_at=context.created_at(value.get("timestamp")),
             own=author_id == context.account,
+            mentions_account=True,
         )
     ]
+
+
+def unresolved_mention(message: InboundMessage) -> bool:
+    """An Instagram @mention whose text and author ingest has yet to fetch (``resolve_mention``)."""
+    return (
+        message.channel is Channel.INSTAGRAM
+        and message.mentions_account
+        and message.author.id == _unresolved(message.external_id)
+    )
+
+
+def resolve_mention(message: InboundMessage, found: JsonObject) -> InboundMessage:
+    """An @mention with what the Graph API said of it: the ``mentioned_comment`` (``text``, ``from``,
+    ``username``, ``timestamp``, ``media``) or, for a caption, the ``mentioned_media`` (``caption``,
+    ``username``, ``timestamp``). An author Meta does not name by id keeps the placeholder id, so unrelated
+    people never merge, but gets the username as their handle."""
+    sender = obj(found, "from")
+    author_id = id_of(sender.get("id")) or message.author.id
+    handle = text_of(sender.get("username")) or text_of(found.get("username")) or message.author.handle
+    text = text_of(found.get("text")) or text_of(found.get("caption")) or message.text
+    media = found.get("media")
+    media_id = id_of(media.get("id")) if isinstance(media, dict) else id_of(media)
+    parent_id = (media_id or message.parent_id) if message.parent_id else None
+    return replace(
+        message,
+        author=Author(id=author_id, handle=handle),
+        text=text,
+        language=guess(text),
+        parent_id=parent_id,
+        created_at=first_time(found.get("timestamp")) or message.created_at,
+        own=author_id == message.account_id,
+    )
 
 
 def _whatsapp(context: _Context, message: JsonObject, record: JsonObject) -> list[InboundMessage]:

@@ -140,6 +140,26 @@ def _tweet_media(tweet: JsonObject) -> tuple[Attachment, ...]:
     )
 
 
+def _summons(tweet: JsonObject, account: str) -> bool:
+    """Whether the tweet @mentions the company's account or quotes one of its posts: the two ways its
+    author "summons" the account, after which a self-serve X app may reply (docs.x.com, Manage Posts,
+    "Post creation restrictions (self-serve)"). A reply to the account's post names it in
+    ``user_mentions`` too (in ``extended_tweet`` for a long tweet)."""
+    mentions = [
+        *_mentions_of(obj(tweet, "entities")),
+        *_mentions_of(obj(obj(tweet, "extended_tweet"), "entities")),
+    ]
+    if any((id_of(m.get("id_str")) or id_of(m.get("id"))) == account for m in mentions):
+        return True
+    quoted = obj(obj(tweet, "quoted_status"), "user")
+    return (id_of(quoted.get("id_str")) or id_of(quoted.get("id"))) == account
+
+
+def _mentions_of(entities: JsonObject) -> list[JsonObject]:
+    found = entities.get("user_mentions")
+    return [m for m in found if isinstance(m, dict)] if isinstance(found, list) else []
+
+
 def _tweet(
     record: JsonObject, tweet: JsonObject, account: str, received_at: datetime
 ) -> list[InboundMessage]:
@@ -167,6 +187,7 @@ def _tweet(
             attachments=_tweet_media(tweet),
             language=guess(text),
             own=author.id == account,
+            mentions_account=_summons(tweet, account),
         )
     ]
 

@@ -234,4 +234,6 @@ def _message(inquiry_id: str, message: InboundMessage) -> Message:
         visibility=message.visibility,
         created_at=message.created_at,
         attachments=message.attachments,
+        parent_id=message.parent_id,
+        mentions_account=message.mentions_account,
     )

@@ -2,6 +2,10 @@
 
 Idempotency (powertools, DynamoDB persistence) is keyed on the platform's own ids: a record that
 SQS or the platform delivers again, or that is redriven from the dead-letter queue, does its work once.
+
+An Instagram @mention arrives without its text and author: they are read from the Graph API first
+(``resolve``); a lookup that fails raises, so SQS delivers the record again (and, in the end, to the
+dead-letter queue).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from kanal.adapters.models import bind
 from kanal.adapters.stepfunctions import StepFunctionsWorkflow
 from kanal.channels import normalise_record
 from kanal.channels.email import parse_email
+from kanal.channels.meta import resolve_mention, unresolved_mention
 from kanal.config import load
 from kanal.intake.email import SOURCE as EMAIL
 from kanal.intake.email import S3MailStore
@@ -42,6 +47,7 @@ message_idempotency = IdempotencyConfig(
 contact_idempotency = IdempotencyConfig(
     event_key_jmespath="[source, event_id]", expires_after_seconds=7 * 24 * 3600
 )
+MENTION_LOOKUP_SECONDS = 5.0  # waiting on the Graph API per lookup; SQS retries a failed one later
 
 
 @cache
@@ -102,7 +108,20 @@ def ingest_body(body: str) -> None:
         if isinstance(item, ContactEvent):
             ingest_contact(event=item)
         else:
-            ingest_message(message=item)
+            ingest_message(message=resolve(item))
+
+
+def resolve(message: InboundMessage) -> InboundMessage:
+    """The message with what its webhook left out: an @mention's text and author, from the Graph API."""
+    if not unresolved_mention(message) or intake().store.get_message(message.channel, message.external_id):
+        return message
+    from kanal.channels.outbound.clients import graph_api  # only a mention needs HTTP
+
+    found = graph_api(MENTION_LOOKUP_SECONDS).mentioned(
+        message.account_id, message.external_id, on_comment=message.parent_id is not None
+    )
+    logger.info("mention resolved", extra={"channel": str(message.channel)})
+    return resolve_mention(message, found)
 
 
 def register_context(context: Any) -> None:

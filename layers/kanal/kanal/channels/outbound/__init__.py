@@ -9,6 +9,11 @@ on the inquiry's own channel and answers with the platform's id of the sent mess
 - ``DeliveryFailed``: the platform refused it or kept failing after the retries (5xx, 429, Graph
   throttling codes 4, 17, 32, 613, honouring rate-limit headers). Carries the platform's error code and
   message; ``retriable`` is False for an answer retrying cannot change (e.g. Messenger 10 / 2018278).
+- ``UnsupportedVisibility`` (HTTP 400): the channel has no such reply (a public answer to a WhatsApp
+  message, a private one to an Instagram @mention on someone else's post); nothing was sent.
+
+The clients live next to this: ``graph`` (Facebook, Messenger, Instagram, WhatsApp), ``x``, ``email``
+(SES); ``windows`` holds each channel's messaging windows; ``clients.client_for`` picks the client.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from kanal.errors import Conflict, KanalError
+from kanal.errors import BadRequest, Conflict, KanalError
 from kanal.model import Inquiry, Message, Visibility
 
 
@@ -55,10 +60,21 @@ class WindowClosed(Conflict):
 class DeliveryFailed(KanalError):
     """The platform refused the reply or kept failing; the reply is stored as ``failed`` with this."""
 
-    def __init__(self, message: str, code: str | None = None, retriable: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        retriable: bool = False,
+        error_type: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.retriable = retriable
+        self.error_type = error_type  # the platform's error type, e.g. OAuthException (safe to log)
+
+
+class UnsupportedVisibility(BadRequest):
+    """The channel cannot answer this message with this visibility (HTTP 400); nothing was sent."""
 
 
 class ChannelClient(Protocol):
