@@ -331,6 +331,25 @@ class Expected:
         assert view["text"] == self.text
 
 
+class Mention(Expected):
+    """An Instagram @mention: ingest reads its text and author from the Graph API, here the channel
+    sandbox's made-up comment for the (rewritten) comment id."""
+
+    def under(self, ids: Ids) -> Expected:
+        from kanal_local.sandbox import mentioned
+
+        plain = super().under(ids)
+        found = mentioned("comment", plain.external_id, IG_ACCOUNT)
+        return Expected(
+            plain.channel,
+            plain.external_id,
+            found["from"]["id"],
+            plain.visibility,
+            plain.thread_id,
+            found["text"],
+        )
+
+
 # ------------------------------------------------------------ what each sample delivery must become
 
 PAGE = "104870982355621"
@@ -387,9 +406,9 @@ MESSAGES: dict[str, list[Expected]] = {
             "Hi! My order hasn't arrived yet, can you check the status please? It's order 48877.",
         )
     ],
-    # Meta sends only the ids of a mention; the author stays a placeholder unique to the mention
+    # Meta sends only the ids of a mention; ingest fetches its text and author from the Graph API
     "meta/instagram_mention.json": [
-        Expected(
+        Mention(
             "instagram",
             "17894227972186120",
             "unresolved:17894227972186120",
