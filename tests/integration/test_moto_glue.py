@@ -162,6 +162,19 @@ def test_email_and_sms_deliveries_are_recorded_as_the_filter_policies_route_them
     assert first["at"].endswith("Z")
 
 
+def test_a_topic_with_more_than_a_hundred_subscriptions_reaches_every_one(local):
+    # Given 120 agents' e-mail subscriptions on one topic (moto's own publish reads one page of 100)
+    sns, run = local.stack.client("sns"), uuid.uuid4().hex[:8]
+    topic = sns.create_topic(Name=f"glue-many-{run}")["TopicArn"]
+    for number in range(120):
+        _subscribe(sns, topic, f"agent{number}-{run}", "email", f"agent{number}-{run}@kanal.test")
+    # When the last one subscribed is notified
+    _notify(sns, topic, f"agent119-{run}", ["email"], f"last-{run}")
+    # Then their subscription received it
+    recorded = [n for n in local.stack.notifications.items() if n["inquiry_id"] == f"last-{run}"]
+    assert [n["address"] for n in recorded] == [f"agent119-{run}@kanal.test"]
+
+
 def test_a_subscription_without_a_filter_policy_receives_every_message_and_other_protocols_are_not_recorded(
     local,
 ):

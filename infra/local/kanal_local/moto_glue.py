@@ -18,7 +18,8 @@ in pyproject.toml.
 5. SNS e-mail and SMS: moto's `Subscription.publish` applies a subscription's filter policy and then
    delivers nothing for the `email`, `email-json` and `sms` protocols. We wrap it so that every message
    that would reach such an endpoint (after moto's own filter-policy matcher and its message-structure
-   parsing) is handed to a callback, `deliver`, as a `Delivery`.
+   parsing) is handed to a callback, `deliver`, as a `Delivery`. moto's `Topic.publish` reaches only the
+   first 100 subscriptions of a topic (one page of its own listing); ours reaches every one.
 6. SES sent mail: moto keeps every message SES accepted in its backend's `sent_messages` (raw messages
    as `RawMessage` with `id`, `source`, `destinations`, `raw_data`); `sent_emails` reads them, oldest
    first, for `GET /local/emails`. Nothing is patched for it.
@@ -36,7 +37,8 @@ from typing import Any
 
 import botocore.client
 from moto.awslambda.models import LambdaFunction, lambda_backends
-from moto.sns.models import Subscription
+from moto.moto_api._internal import mock_random
+from moto.sns.models import Subscription, Topic
 from moto.sqs.models import sqs_backends
 
 from kanal_local import iam
@@ -66,6 +68,7 @@ Deliver = Callable[[Delivery], None]
 _installed: dict[str, Any] = {}
 _dynamodb_lock = threading.RLock()
 _moto_subscription_publish = Subscription.publish
+_moto_topic_publish = Topic.publish
 
 
 def _ignore(delivery: Delivery) -> None:
@@ -105,6 +108,33 @@ def install(invoke: Invoke, deliver: Deliver = _ignore) -> None:
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
     Subscription.publish = _sns_publish  # type: ignore[method-assign]
+    Topic.publish = _topic_publish  # type: ignore[method-assign]
+
+
+def _topic_publish(
+    self: Topic,
+    message: str,
+    subject: str | None = None,
+    message_attributes: dict[str, Any] | None = None,
+    group_id: str | None = None,
+    deduplication_id: str | None = None,
+    message_structure: str | None = None,
+) -> str:
+    """moto's `Topic.publish`, to every subscription: moto's own lists only the first page of 100
+    (`list_subscriptions_by_topic`), so a topic with more agents than that would stop notifying them."""
+    message_id = str(mock_random.uuid4())
+    for subscription in self.sns_backend._get_topic_subscriptions(self):
+        subscription.publish(
+            message,
+            message_id,
+            subject=subject,
+            message_attributes=message_attributes,
+            group_id=group_id,
+            deduplication_id=deduplication_id,
+            message_structure=message_structure,
+        )
+    self.sent_notifications.append((message_id, message, subject, message_attributes, group_id))
+    return message_id
 
 
 def _sns_publish(
@@ -160,6 +190,7 @@ def uninstall() -> None:
     LambdaFunction._invoke_lambda = _installed.pop("_invoke_lambda")  # type: ignore[method-assign]
     botocore.client.BaseClient._make_api_call = _installed.pop("_make_api_call")  # type: ignore[method-assign]
     Subscription.publish = _moto_subscription_publish  # type: ignore[method-assign]
+    Topic.publish = _moto_topic_publish  # type: ignore[method-assign]
     _installed.clear()
 
 
