@@ -126,6 +126,14 @@ def claim_inquiry(inquiry_id: str) -> dict[str, Any]:
     return work().claim(caller(), inquiry_id)
 
 
+@route("/api/inquiries/{inquiry_id}/replies", "POST")
+def post_reply(inquiry_id: str) -> dict[str, Any]:
+    from kanal.conversation.wiring import register_context, send_reply  # loaded with the first reply
+
+    register_context(app.lambda_context)
+    return work().reply(caller(), inquiry_id, json_body(), send_reply)
+
+
 @route("/api/inquiries/{inquiry_id}/resolve", "POST")
 def resolve_inquiry(inquiry_id: str) -> dict[str, Any]:
     return work().resolve(caller(), inquiry_id)

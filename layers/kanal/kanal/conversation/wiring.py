@@ -50,6 +50,12 @@ def _send(request: dict[str, Any]) -> dict[str, Any]:
     return replies().reply(request["inquiry_id"], request["agent_id"], parsed)
 
 
+def register_context(context: Any) -> None:
+    """The invocation's Lambda context: an in-progress reply expires with the invocation's time left."""
+    if context is not None:
+        _idempotency.register_lambda_context(context)
+
+
 def send_reply(inquiry_id: str, agent_id: str, body: Any) -> dict[str, Any]:
     """POST /api/inquiries/{id}/replies: send (once per idempotency key) and say what happened."""
     key = body.get("idempotency_key") if isinstance(body, dict) else None
