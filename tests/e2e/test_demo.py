@@ -44,6 +44,8 @@ def test_the_demo_routes_notifies_and_escalates_one_inquiry_tier_by_tier():
     output = "\n".join(lines)
     # Then the newcomer saw the queue with owners, the notifications, and the escalation, without noise
     assert "the queue (9 open inquiries" in output, output
+    answered = [line for line in lines if line.strip().endswith(" sent")]
+    assert len(answered) == 8, output  # every owner's reply left on its own channel
     assert " assigned   e-mail+SMS to " in output, output
     assert "warning" in output and "escalation SMS        to ops" in output, output
     assert "breached: True" in output, output

@@ -294,7 +294,7 @@ def replay(server: LocalServer, pause: float = 0.3, watch_seconds: float = 75) -
     if sms:
         print(f"  an SMS reads (no customer text, name or handle): {sms['text']!r}")
     started = time.monotonic()
-    escalating = answer_all_but_the_most_urgent(items)
+    escalating = answer_all_but_the_most_urgent(base, items)
     if escalating is None:
         return
     print(
@@ -302,20 +302,26 @@ def replay(server: LocalServer, pause: float = 0.3, watch_seconds: float = 75) -
         f"runs {server.stack.time_scale:g}x faster here. Warning, then escalation tier by tier:"
     )
     watch(base, escalating["id"], len(seen), started, watch_seconds)
-    print(f"\nthe console's data: {base}/api/inquiries (token: kanal token admin)   stop with Ctrl-C")
+    print(f"\nwhat left for the platforms: {base}/sandbox/outbox and {base}/local/emails")
+    print(f"the console's data: {base}/api/inquiries (token: kanal token admin)   stop with Ctrl-C")
 
 
-def answer_all_but_the_most_urgent(items: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The owners answer every assigned inquiry in time but the most urgent one (as a reply does)."""
-    from kanal.routing.wiring import routing
-
+def answer_all_but_the_most_urgent(base: str, items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Each owner answers their inquiry in time, on its own channel, but the most urgent one is left."""
     assigned = [i for i in items if i["status"] == "assigned"]
     if not assigned:
         return None
     escalating, others = assigned[0], assigned[1:]
+    print(f"\nthe owners answer {len(others)} of them in time, each on the customer's own channel:")
     for item in others:
-        routing().responded(item["id"])
-    print(f"\nthe owners answer {len(others)} of them in time: their clocks stop.")
+        headers = {"Authorization": f"Bearer {mint(item['assignee'])}"}
+        text = "Danke, wir kümmern uns darum!" if item.get("language") == "de" else "Thanks, we are on it!"
+        requests.post(f"{base}/api/inquiries/{item['id']}/claim", headers=headers, timeout=10)
+        answer = requests.post(
+            f"{base}/api/inquiries/{item['id']}/replies", json={"text": text}, headers=headers, timeout=60
+        )
+        status = answer.json().get("status") if answer.ok else answer.json().get("error")
+        print(f"  {item['assignee']:7} -> {item['channel']:9} {status}")
     return escalating
 
 
