@@ -280,3 +280,19 @@ def test_only_the_owner_a_lead_or_an_admin_answers_and_bad_bodies_change_nothing
     assert http.post(url, data=b"{not json", headers=owner).status_code == 400
     detail = http.get(f"{local.url}/api/inquiries/{inquiry['id']}", headers=owner).json()
     assert [m["direction"] for m in detail["messages"]] == ["in"]
+
+
+def test_messenger_after_7_days_is_refused_with_the_reason_and_nothing_is_sent(
+    local, http, admin_headers, desk
+):
+    delivery = fresh(fixture("meta/messenger_text.json", Ids()), desk.word, age=8 * 24 * 3600)
+    assert deliver(http, local, "meta", delivery).status_code == 200
+    inquiry = routed_inquiry(local, http, "messenger", customer_message_id("meta/", delivery), admin_headers)
+    owner = owner_headers(inquiry["assignee"])
+    before = len(outbox(local, http))
+    response = http.post(
+        f"{local.url}/api/inquiries/{inquiry['id']}/replies", json={"text": "Hallo"}, headers=owner
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["reason"] and response.json()["options"]
+    assert len(outbox(local, http)) == before
