@@ -55,6 +55,14 @@ def routed_inquiry(local, http, channel: str, external_id: str, admin_headers) -
     return eventually(assigned, timeout=25, interval=0.3)
 
 
+def routed_to_owner(local, http, admin_headers, desk, relative: str, channel: str, age: float = 0):
+    """A Meta fixture delivered ``age`` seconds after it was written, routed: (inquiry, owner's headers)."""
+    delivery = fresh(fixture(relative, Ids()), desk.word, age=age)
+    assert deliver(http, local, "meta", delivery).status_code == 200
+    inquiry = routed_inquiry(local, http, channel, customer_message_id("meta/", delivery), admin_headers)
+    return inquiry, owner_headers(inquiry["assignee"])
+
+
 def outbox(local, http) -> list[dict]:
     return http.get(f"{local.url}/sandbox/outbox").json()["items"]
 
@@ -171,10 +179,9 @@ def test_an_email_reply_threads_and_the_customers_answer_joins_the_same_inquiry(
 def test_whatsapp_after_24_hours_is_refused_with_the_reason_and_nothing_is_sent(
     local, http, admin_headers, desk
 ):
-    delivery = fresh(fixture("meta/whatsapp_text.json", Ids()), desk.word, age=25 * 3600)
-    assert deliver(http, local, "meta", delivery).status_code == 200
-    inquiry = routed_inquiry(local, http, "whatsapp", customer_message_id("meta/", delivery), admin_headers)
-    owner = owner_headers(inquiry["assignee"])
+    inquiry, owner = routed_to_owner(
+        local, http, admin_headers, desk, "meta/whatsapp_text.json", "whatsapp", age=25 * 3600
+    )
     before = len(outbox(local, http))
     response = http.post(
         f"{local.url}/api/inquiries/{inquiry['id']}/replies",
@@ -190,10 +197,9 @@ def test_whatsapp_after_24_hours_is_refused_with_the_reason_and_nothing_is_sent(
 
 
 def test_messenger_after_24_hours_goes_out_with_the_human_agent_tag(local, http, admin_headers, desk):
-    delivery = fresh(fixture("meta/messenger_text.json", Ids()), desk.word, age=30 * 3600)
-    assert deliver(http, local, "meta", delivery).status_code == 200
-    inquiry = routed_inquiry(local, http, "messenger", customer_message_id("meta/", delivery), admin_headers)
-    owner = owner_headers(inquiry["assignee"])
+    inquiry, owner = routed_to_owner(
+        local, http, admin_headers, desk, "meta/messenger_text.json", "messenger", age=30 * 3600
+    )
     before = len(outbox(local, http))
     response = http.post(
         f"{local.url}/api/inquiries/{inquiry['id']}/replies",
@@ -208,10 +214,9 @@ def test_messenger_after_24_hours_goes_out_with_the_human_agent_tag(local, http,
 def test_a_5xx_then_success_sends_once_and_the_same_idempotency_key_twice_sends_once(
     local, http, admin_headers, desk
 ):
-    delivery = fresh(fixture("meta/messenger_text.json", Ids()), desk.word)
-    assert deliver(http, local, "meta", delivery).status_code == 200
-    inquiry = routed_inquiry(local, http, "messenger", customer_message_id("meta/", delivery), admin_headers)
-    owner = owner_headers(inquiry["assignee"])
+    inquiry, owner = routed_to_owner(
+        local, http, admin_headers, desk, "meta/messenger_text.json", "messenger"
+    )
     fault = {
         "api": "graph",
         "path_contains": "/messages",
@@ -235,10 +240,9 @@ def test_a_5xx_then_success_sends_once_and_the_same_idempotency_key_twice_sends_
 
 
 def test_a_persistent_5xx_ends_failed_with_the_error_on_the_inquiry(local, http, admin_headers, desk):
-    delivery = fresh(fixture("meta/messenger_text.json", Ids()), desk.word)
-    assert deliver(http, local, "meta", delivery).status_code == 200
-    inquiry = routed_inquiry(local, http, "messenger", customer_message_id("meta/", delivery), admin_headers)
-    owner = owner_headers(inquiry["assignee"])
+    inquiry, owner = routed_to_owner(
+        local, http, admin_headers, desk, "meta/messenger_text.json", "messenger"
+    )
     fault = {
         "api": "graph",
         "path_contains": "/messages",
@@ -285,10 +289,9 @@ def test_only_the_owner_a_lead_or_an_admin_answers_and_bad_bodies_change_nothing
 def test_messenger_after_7_days_is_refused_with_the_reason_and_nothing_is_sent(
     local, http, admin_headers, desk
 ):
-    delivery = fresh(fixture("meta/messenger_text.json", Ids()), desk.word, age=8 * 24 * 3600)
-    assert deliver(http, local, "meta", delivery).status_code == 200
-    inquiry = routed_inquiry(local, http, "messenger", customer_message_id("meta/", delivery), admin_headers)
-    owner = owner_headers(inquiry["assignee"])
+    inquiry, owner = routed_to_owner(
+        local, http, admin_headers, desk, "meta/messenger_text.json", "messenger", age=8 * 24 * 3600
+    )
     before = len(outbox(local, http))
     response = http.post(
         f"{local.url}/api/inquiries/{inquiry['id']}/replies", json={"text": "Hallo"}, headers=owner
