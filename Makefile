@@ -37,6 +37,7 @@ e2e: install
 bench: install  ## benchmarks print their figures and write them to benchmarks/results/
 	$(BIN)/python benchmarks/bench_priority.py
 	$(BIN)/python benchmarks/bench_intake.py
+	$(BIN)/python benchmarks/bench_routing.py
 
 deploy:  ## into your AWS account (default region eu-central-1, see samconfig.toml)
 	sam build && sam deploy --guided
