@@ -16,7 +16,7 @@ import pytest
 
 from kanal_local.auth import mint
 from tests.conftest import eventually
-from tests.integration.deliveries import Ids, deliver, fixture, inquiries_of, stored_message
+from tests.integration.deliveries import Ids, deliver, fixture, inquiries_of, settled, stored_message
 from tests.integration.test_routing_paths import execution_status
 
 TIME_KEYS = frozenset({"timestamp", "created_timestamp", "timestamp_ms", "created_time", "time"})
@@ -79,6 +79,37 @@ CASES = [
 ]
 
 
+def _messaging(delivery: dict, external_id: str) -> None:
+    delivery["entry"][0]["messaging"][0]["message"]["mid"] = external_id
+
+
+def _comment(delivery: dict, external_id: str) -> None:
+    delivery["entry"][0]["changes"][0]["value"]["comment_id"] = external_id
+
+
+def _tweet(delivery: dict, external_id: str) -> None:
+    delivery["tweet_create_events"][0].update(id_str=external_id, id=int(external_id))
+
+
+def _dm(delivery: dict, external_id: str) -> None:
+    delivery["direct_message_events"][0]["id"] = external_id
+
+
+def _status(delivery: dict, external_id: str) -> None:
+    delivery["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = external_id
+
+
+# what the platform sends back about the company's own message: (fixture, where its id goes)
+ECHOES = {
+    "meta/page_feed_comment_add.json": ("meta/page_feed_own_comment.json", _comment),
+    "meta/messenger_text.json": ("meta/messenger_echo.json", _messaging),
+    "meta/instagram_dm.json": ("meta/instagram_dm_echo.json", _messaging),
+    "meta/whatsapp_text.json": ("meta/whatsapp_status.json", _status),
+    "x/mention_tweet.json": ("x/own_tweet.json", _tweet),
+    "x/dm.json": ("x/dm_own.json", _dm),
+}
+
+
 def customer_message_id(relative: str, delivery: dict) -> str:
     if relative.startswith("x/"):
         events = delivery.get("tweet_create_events") or delivery.get("direct_message_events")
@@ -124,7 +155,15 @@ def test_a_reply_goes_out_on_the_customers_channel_and_stops_the_clock(
     assert [(m["external_id"], m["delivery"]["status"]) for m in out] == [(answer["external_id"], "sent")]
     assert detail["sla"]["first_response_at"] and detail["escalations"] == []
     # and the platform's echo of it creates nothing
+    if relative in ECHOES:
+        echo_fixture, place = ECHOES[relative]
+        echo = fixture(echo_fixture, Ids())
+        place(echo, answer["external_id"])
+        assert deliver(http, local, echo_fixture.split("/")[0], echo).status_code == 200
+        settled(local)
     assert stored_message(local, channel, answer["external_id"])["direction"] == "out"
+    after = http.get(f"{local.url}/api/inquiries/{inquiry['id']}", headers=owner).json()
+    assert len(after["messages"]) == len(detail["messages"]) and inquiries_of(local, channel, external_id)
     # and after resolve the inquiry's routing execution has ended
     resolved = http.post(f"{local.url}/api/inquiries/{inquiry['id']}/resolve", headers=owner)
     assert resolved.status_code == 200, resolved.text
