@@ -219,3 +219,16 @@ def test_mail_ses_sent_is_read_from_the_emulators_backend(local):
     assert sent.source == f"service@glue-{run}.test"
     assert any(f"kunde-{run}@example.org" in d for d in sent.destinations)
     assert f"In-Reply-To: <in-{run}@example.org>" in sent.raw and sent.raw.endswith("Hallo!\r\n")
+
+
+def test_dynamodb_transactions_leave_no_table_copies_behind(local):
+    from moto.core.model_instances import model_data
+
+    # Given the emulator's DynamoDB model classes
+    models = model_data["dynamodb"].values()
+    # When a transaction runs (moto deep-copies the tables it touches to roll back)
+    dynamodb, table = local.stack.client("dynamodb"), local.stack.environment["KANAL_ORGANISATION_TABLE"]
+    item = {"pk": {"S": f"GLUE#{uuid.uuid4().hex}"}, "sk": {"S": "PROFILE"}}
+    dynamodb.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": item}}])
+    # Then no model registry keeps those copies (they would grow with the square of the inquiries)
+    assert all(len(model.instances_tracked) == 0 for model in models)

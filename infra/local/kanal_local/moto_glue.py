@@ -20,6 +20,8 @@ in pyproject.toml.
    that would reach such an endpoint (after moto's own filter-policy matcher and its message-structure
    parsing) is handed to a callback, `deliver`, as a `Delivery`. moto's `Topic.publish` reaches only the
    first 100 subscriptions of a topic (one page of its own listing); ours reaches every one.
+7. Memory: moto registers every model instance for its dashboard; a DynamoDB transaction's rollback copies
+   of whole tables stayed in that registry forever. DynamoDB's models are not registered here.
 6. SES sent mail: moto keeps every message SES accepted in its backend's `sent_messages` (raw messages
    as `RawMessage` with `id`, `source`, `destinations`, `raw_data`); `sent_emails` reads them, oldest
    first, for `GET /local/emails`. Nothing is patched for it.
@@ -109,6 +111,25 @@ def install(invoke: Invoke, deliver: Deliver = _ignore) -> None:
     botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
     Subscription.publish = _sns_publish  # type: ignore[method-assign]
     Topic.publish = _topic_publish  # type: ignore[method-assign]
+    untrack_dynamodb_models()
+
+
+class _Untracked(list):  # type: ignore[type-arg]
+    """An instance registry that keeps nothing."""
+
+    def append(self, instance: Any) -> None:
+        return None
+
+
+def untrack_dynamodb_models() -> None:
+    """moto registers every model instance it creates, for its dashboard only; a DynamoDB transaction
+    deep-copies each table it touches (its rollback copy), so the registry grew with the square of the
+    inquiries. DynamoDB's models keep no registry here."""
+    import moto.dynamodb.models  # noqa: F401 - registers the DynamoDB model classes
+    from moto.core.model_instances import model_data
+
+    for model in model_data.get("dynamodb", {}).values():
+        model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
 
 
 def _topic_publish(
