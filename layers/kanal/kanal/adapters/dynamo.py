@@ -41,6 +41,7 @@ from kanal.model import (
     Transfer,
     Visibility,
 )
+from kanal.times import iso, parse_iso
 
 UNROUTED = "triage"
 NOTE = "note"  # the direction (and key prefix) of an internal note in the messages table
@@ -49,14 +50,6 @@ BY_QUEUE, BY_ASSIGNEE = "by_queue", "by_assignee"
 
 class AlreadyStored(Exception):
     """The message (by its platform id) or the conversation's open inquiry exists already."""
-
-
-def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def parse_iso(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def message_key(channel: str, external_id: str) -> str:

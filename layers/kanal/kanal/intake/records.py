@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from kanal.adapters.dynamo import iso
 from kanal.errors import PayloadTooLarge
+from kanal.times import iso
 
 ENVELOPE_VERSION = 1
 MAX_BATCH_BYTES = 240 * 1024  # SQS takes at most 256 KiB per message and per batch
