@@ -241,3 +241,30 @@ def test_sms_reply_2_passes_the_inquiry_on_at_once(local, http, admin_headers, d
     moved = detail(local, http, admin_headers, inquiry["id"], lambda d: d["assignee"] == other)
     assert moved["status"] == "assigned"
     resolve(local, http, admin_headers, inquiry["id"])
+
+
+@pytest.mark.sla_minutes(10)
+def test_transfer_path_the_execution_follows_the_new_owner(local, http, admin_headers, desk):
+    # Given an unanswered inquiry with a ten-minute SLA (ten seconds here), owned by one agent of the desk
+    _, message_id = whatsapp(local, http, f"Hallo {desk.word}, eine Frage")
+    inquiry = routed(local, http, admin_headers, message_id)
+    owner = inquiry["assignee"]
+    other = next(a for a in desk.agents if a != owner)
+    # When the owner hands it over to the other agent with a note before the warning
+    moved = http.post(
+        f"{local.url}/api/inquiries/{inquiry['id']}/transfer",
+        json={"to_agent": other, "note": "Kunde kennt dich schon"},
+        headers=admin_headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["assignee"] == other
+    # Then the new owner is told with the note first, and the waiting execution's warning goes to them
+    warned = eventually(
+        lambda: [n for n in notices(local, http, inquiry["id"]) if n["kind"] == "warning"], timeout=30
+    )
+    assert {n["recipient"] for n in warned} == {other}
+    told = [n["kind"] for n in notices(local, http, inquiry["id"]) if n["recipient"] == other]
+    assert told.index("transferred") < told.index("warning")
+    seen = detail(local, http, admin_headers, inquiry["id"])
+    assert seen["assignee"] == other and seen["transfer"]["note"] == "Kunde kennt dich schon"
+    resolve(local, http, admin_headers, inquiry["id"])
