@@ -6,7 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from kanal.adapters.secrets import META_APP_SECRET, META_VERIFY_TOKEN, secret
 from kanal.channels.signatures import meta_handshake
 from kanal.intake.webhook_app import enqueue_delivery, resolver
-from kanal.observability import logger, metrics, tracer
+from kanal.observability import logger, metrics
 
 app = resolver()
 
@@ -24,6 +24,5 @@ def delivery() -> dict[str, int]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: object) -> dict:
     return app.resolve(event, context)

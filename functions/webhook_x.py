@@ -6,7 +6,7 @@ from kanal.adapters.secrets import X_CONSUMER_SECRET, secret
 from kanal.channels.signatures import x_crc_response
 from kanal.errors import MalformedPayload
 from kanal.intake.webhook_app import enqueue_delivery, resolver
-from kanal.observability import logger, metrics, tracer
+from kanal.observability import logger, metrics
 
 app = resolver()
 
@@ -26,6 +26,5 @@ def delivery() -> dict[str, int]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: object) -> dict:
     return app.resolve(event, context)

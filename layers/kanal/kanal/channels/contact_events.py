@@ -12,15 +12,16 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from kanal.channels._common import JsonObject, require_object, to_utc
 from kanal.channels.meta import is_bsuid
 from kanal.errors import MalformedPayload
 from kanal.model import ContactEvent
+
+if TYPE_CHECKING:  # jsonschema is imported on first use: the Meta and X webhooks never need it
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SOURCE = "contact-events"
 SCHEMA_FILE = "contact-event.schema.json"
@@ -37,6 +38,8 @@ def load_schema(name: str) -> dict[str, Any]:
 @cache
 def _validators() -> tuple[Draft202012Validator, Draft202012Validator]:
     """(batch, single event): the schema's two ``oneOf`` branches, so errors point at the field."""
+    from jsonschema import Draft202012Validator
+
     schema = load_schema(SCHEMA_FILE)
     batch, single = (
         {**branch, "$defs": schema["$defs"]} for branch in (schema["oneOf"][1], schema["oneOf"][0])
