@@ -114,7 +114,11 @@ def test_a_facebook_comment_goes_private_and_the_messenger_answer_joins_the_same
     answer = response.json()
     calls = outbox(local, http)[before:]
     assert [c["path"].split("/", 2)[-1] for c in calls] == [f"{PAGE}/messages", f"{comment}/comments"]
-    private_calls = [c for c in outbox(local, http) if c["body"].get("recipient") == {"comment_id": comment}]
+    private_calls = [
+        c
+        for c in outbox(local, http)
+        if isinstance(c["body"], dict) and c["body"].get("recipient") == {"comment_id": comment}
+    ]
     assert len(private_calls) == 1
     assert "privat" in calls[0]["body"]["message"]["text"]  # the customer wrote German
     assert calls[1]["body"]["message"] == "Wir haben Ihnen eine private Nachricht geschickt."
