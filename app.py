@@ -134,6 +134,13 @@ def post_reply(inquiry_id: str) -> dict[str, Any]:
     return work().reply(caller(), inquiry_id, json_body(), send_reply)
 
 
+@route("/api/inquiries/{inquiry_id}/handover", "POST")
+def hand_over_inquiry(inquiry_id: str) -> dict[str, Any]:
+    from kanal.conversation.wiring import hand_over  # loaded with the first handover
+
+    return work().handover(caller(), inquiry_id, json_body(), hand_over)
+
+
 @route("/api/inquiries/{inquiry_id}/resolve", "POST")
 def resolve_inquiry(inquiry_id: str) -> dict[str, Any]:
     return work().resolve(caller(), inquiry_id)

@@ -169,3 +169,17 @@ def test_the_v1_error_shape_is_read_too():
         XClient(x_api()).send(outbound(_mention(), X_ACCOUNT))
     assert failed.value.code == "http-400:44" and "Invalid text" in str(failed.value)
     assert json.loads(responses.calls[0].request.body)["text"] == "Wir kümmern uns darum!"
+
+
+def test_a_dm_the_recipient_does_not_accept_is_told_apart_from_other_refusals():
+    from kanal.channels.outbound.http import Answer
+    from kanal.channels.outbound.x import DirectMessagesClosed, classify
+
+    refused = {"errors": [{"code": 349, "message": "You cannot send messages to this user."}], "status": 403}
+    with pytest.raises(DirectMessagesClosed) as closed:
+        classify(Answer(403, refused, {}), 0.0)
+    assert not closed.value.retriable
+    forbidden = {"errors": [{"code": 87, "message": "Client is not permitted to perform this action."}]}
+    with pytest.raises(DeliveryFailed) as other:
+        classify(Answer(403, forbidden, {}), 0.0)
+    assert not isinstance(other.value, DirectMessagesClosed)

@@ -10,7 +10,12 @@ see `kanal/channels/outbound/graph.py` and `x.py`):
 - Graph `POST /{comment-or-post-id}/comments`: `{"id": "<parent>_<new>"}`
 - Graph `POST /{ig-comment-id}/replies` and `POST /{ig-user-id}/mentions`: `{"id"}`
 - Graph `POST /{page-or-ig-id}/messages` (Messenger, Instagram, private replies):
-  `{"recipient_id", "message_id"}`
+  `{"recipient_id", "message_id"}`. A private reply (`recipient.comment_id` or `recipient.post_id`) is
+  answered with a stable `recipient_id`, the customer's PSID (or IGSID) `private_reply_recipient(id)`, the
+  same for the same comment or post every time: a test that handed over a comment posts its Messenger (or
+  Instagram) webhook from that id. A second private reply to the same comment or post is refused as Meta
+  refuses it (400, code 10900, "Activity already replied to"; only one message per comment:
+  developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/private-replies).
 - Graph `POST /{phone-number-id}/messages` with `messaging_product: whatsapp`: `{"messaging_product",
   "contacts": [{"input", "wa_id"}], "messages": [{"id"}]}` (`user_id` instead of `wa_id` for a BSUID)
 - Graph `GET /{ig-user-id}?fields=mentioned_comment.comment_id(ID){...}` (or `mentioned_media`):
@@ -22,6 +27,10 @@ see `kanal/channels/outbound/graph.py` and `x.py`):
 A body that is not what the platform takes (no JSON object, a missing `message`, `recipient` or `text`) is
 answered with the platform's own error shape: Graph `{"error": {"message", "type", "code", "fbtrace_id"}}`
 (400, code 100), X `{"title", "detail", "type", "status", "errors"}` (400).
+
+X refusing a DM (the customer does not accept DMs from the account) is a fault:
+`{"api": "x", "path_contains": "/dm_conversations/with/<user id>/", "status": 403, "body": X_DM_REFUSED}`,
+X's error 349 (developer.x.com/en/support/x-api/error-troubleshooting).
 
 Errors on demand: `POST /sandbox/faults` `{"api": "graph"|"x", "path_contains": "...", "status": 500,
 "body": {...}, "headers"?: {...}, "times"?: N}` makes the next N calls of that API whose path (or its
@@ -55,6 +64,30 @@ _VERSION = re.compile(r"v\d+\.\d+")
 _MENTION = re.compile(r"mentioned_(comment|media)\.(?:comment|media)_id\(([^)]+)\)")
 _FAULT_FIELDS = frozenset({"api", "path_contains", "status", "body", "headers", "times"})
 MAX_FAULT_TIMES = 1000
+
+
+# X's answer to a DM its recipient does not accept from the account (error 349), for a fault
+X_DM_REFUSED: dict[str, Any] = {
+    "errors": [{"code": 349, "message": "You cannot send messages to this user."}],
+    "title": "Forbidden",
+    "detail": "You cannot send messages to this user.",
+    "status": 403,
+}
+GRAPH_ALREADY_REPLIED = 10900
+
+
+def private_reply_recipient(object_id: str) -> str:
+    """The PSID (or IGSID) a private reply to the comment or post ``object_id`` reaches: stable."""
+    return _stable_digits(f"private-reply:{object_id}", 16)
+
+
+def private_reply_target(body: Any) -> str | None:
+    """The comment or post a Graph ``/messages`` body answers privately, or None for any other message."""
+    recipient = body.get("recipient") if isinstance(body, dict) else None
+    if not isinstance(recipient, dict):
+        return None
+    target = recipient.get("comment_id") or recipient.get("post_id")
+    return str(target) if target else None
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -141,7 +174,12 @@ def _graph_message(body: dict[str, Any]) -> tuple[int, Any]:
         return _graph_error("param message must be non-empty.")
     if body.get("messaging_type") == "MESSAGE_TAG" and not body.get("tag"):
         return _graph_error("Message tag is required when messaging_type is MESSAGE_TAG.")
-    psid = recipient.get("id") or _stable_digits(json.dumps(recipient, sort_keys=True), 16)
+    target = private_reply_target(body)
+    psid = recipient.get("id") or (
+        private_reply_recipient(target)
+        if target
+        else _stable_digits(json.dumps(recipient, sort_keys=True), 16)
+    )
     return 200, {"recipient_id": psid, "message_id": f"m_{uuid.uuid4().hex}"}
 
 
@@ -264,6 +302,7 @@ class ChannelSandbox:
     def __init__(self) -> None:
         self._calls: list[dict[str, Any]] = []
         self._faults: list[Fault] = []
+        self._private_replies: set[str] = set()  # comments and posts answered privately (one each)
         self._lock = threading.Lock()
 
     def handle(self, request: Request) -> Response:
@@ -287,7 +326,7 @@ class ChannelSandbox:
             error = _graph_error if api == "graph" else _x_error
             status, answer = error("body must be a JSON object")
         elif api == "graph":
-            status, answer = graph_answer(request.method, path, body, query)
+            status, answer = self._graph(request.method, path, body, query)
         else:
             status, answer = x_answer(request.method, path, body)
         with self._lock:
@@ -309,6 +348,18 @@ class ChannelSandbox:
                 }
             )
         return _json(status, answer, headers)
+
+    def _graph(self, method: str, path: str, body: dict[str, Any], query: dict[str, str]) -> tuple[int, Any]:
+        target = private_reply_target(body) if method == "POST" else None
+        if target is None:
+            return graph_answer(method, path, body, query)
+        with self._lock:
+            if target in self._private_replies:
+                return _graph_error("Activity already replied to", code=GRAPH_ALREADY_REPLIED)
+            status, answer = graph_answer(method, path, body, query)
+            if status == 200:
+                self._private_replies.add(target)
+            return status, answer
 
     def _take_fault(self, api: str, path: str) -> Fault | None:
         with self._lock:

@@ -43,6 +43,7 @@ LOCAL_PARAMETERS = {
     "RulesCacheSeconds": "5",
     "TimeScale": "1",
     "SmsOriginationNumber": "+447700900100",
+    "MailFromAddress": "service@kanal.local",  # a handover's e-mail (kanal.local is a verified SES domain)
 }
 
 LOCAL_ENVIRONMENT = {

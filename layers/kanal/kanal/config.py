@@ -122,6 +122,15 @@ class Config:
         return seconds
 
     @property
+    def mail_from(self) -> str | None:
+        """The company address a handover's e-mail comes from (``MailFromAddress``, an SES identity whose
+        mail SES also receives into Kanal); None: no e-mail is sent where the customer did not write one."""
+        value = (self.environ.get("KANAL_MAIL_FROM") or "").strip()
+        if value and "@" not in value:
+            raise ConfigError("KANAL_MAIL_FROM must be an e-mail address")
+        return value or None
+
+    @property
     def max_webhook_body_bytes(self) -> int:
         return int(self.environ.get("KANAL_MAX_WEBHOOK_BODY_BYTES", str(1024 * 1024)))
 

@@ -263,6 +263,9 @@ class Inquiry:
     subject: str | None = None  # e-mail: the subject the customer wrote under
     transfer: Transfer | None = None  # the last handover
     rating: Rating | None = None
+    # handed over to a private chat: the customer's private conversation ("<customer>#<channel>#<thread>")
+    # whose messages join this inquiry
+    private_thread_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,9 @@ class Message:
     parent_id: str | None = None  # inbound, public channels: the post, media or comment it sits under
     # inbound: the author @mentioned the company's account or quoted its post (InboundMessage has the same)
     mentions_account: bool = False
+    # inbound, public: the platform id of the private message a handover sent in answer to it (Meta allows
+    # one private reply per comment or post)
+    private_reply: str | None = None
 
 
 @dataclass(frozen=True)

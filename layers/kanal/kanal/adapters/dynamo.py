@@ -149,6 +149,7 @@ def to_inquiry(item: InquiryItem) -> Inquiry:
         subject=item.subject,
         transfer=_transfer(item.transfer) if item.transfer else None,
         rating=_rating(item.rating) if item.rating else None,
+        private_thread_key=item.private_thread_key,
     )
 
 
@@ -186,6 +187,7 @@ def to_message(item: MessageItem) -> Message:
         delivery=Delivery(**item.delivery) if item.delivery else None,
         parent_id=item.parent_id,
         mentions_account=bool(item.mentions_account),
+        private_reply=item.private_reply,
     )
 
 
@@ -518,10 +520,17 @@ class DynamoStore:
                 raise
 
     def close_thread(self, inquiry_id: str) -> None:
-        """The conversation's next message opens a new inquiry (the marker pointed at this one)."""
-        item = InquiryItem.get(inquiry_id, attributes_to_get=["thread_key"])
+        """The conversation's next message opens a new inquiry (the marker pointed at this one); so does
+        the private conversation a handover opened."""
+        item = InquiryItem.get(inquiry_id, attributes_to_get=["thread_key", "private_thread_key"])
+        for key in (item.thread_key, item.private_thread_key):
+            if key:
+                self._drop_marker(key, inquiry_id)
+
+    @staticmethod
+    def _drop_marker(thread_key: str, inquiry_id: str) -> None:
         try:
-            CustomerItem(f"THREAD#{item.thread_key}", "OPEN").delete(
+            CustomerItem(f"THREAD#{thread_key}", "OPEN").delete(
                 condition=CustomerItem.inquiry_id == inquiry_id
             )
         except DeleteError as error:
@@ -530,17 +539,53 @@ class DynamoStore:
 
     def reopen_thread(self, inquiry_id: str) -> bool:
         """The conversation's next message joins this inquiry again, unless a newer inquiry has taken the
-        conversation meanwhile (that one keeps it). True when the conversation is this inquiry's."""
-        item = InquiryItem.get(inquiry_id, attributes_to_get=["thread_key"])
+        conversation meanwhile (that one keeps it). True when the conversation is this inquiry's. The
+        private conversation of a handover comes back the same way."""
+        item = InquiryItem.get(inquiry_id, attributes_to_get=["thread_key", "private_thread_key"])
+        if item.private_thread_key:
+            self._claim_marker(item.private_thread_key, inquiry_id)
+        return self._claim_marker(item.thread_key, inquiry_id)
+
+    def _claim_marker(self, thread_key: str, inquiry_id: str) -> bool:
         try:
-            CustomerItem(f"THREAD#{item.thread_key}", "OPEN", inquiry_id=inquiry_id).save(
+            CustomerItem(f"THREAD#{thread_key}", "OPEN", inquiry_id=inquiry_id).save(
                 condition=CustomerItem.pk.does_not_exist()
             )
         except PutError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
-            return self.open_inquiry_of_thread(item.thread_key) == inquiry_id
+            return self.open_inquiry_of_thread(thread_key) == inquiry_id
         return True
+
+    # ---------------------------------------------------------------- handover to a private chat
+    def identities_of(self, customer_id: str) -> list[tuple[str, str]]:
+        """The (channel, id) identities the customer is known by (one key lookup of the profile)."""
+        try:
+            profile = CustomerItem.get(f"CUST#{customer_id}", "PROFILE", attributes_to_get=["identities"])
+        except DoesNotExist:
+            return []
+        found = (value.partition(":") for value in sorted(profile.identities or ()))
+        return [(channel, identity) for channel, _, identity in found if identity]
+
+    def mark_private_reply(self, channel: str, external_id: str, private_id: str) -> bool:
+        """Record the private message sent in answer to a public one; False when one was recorded already."""
+        try:
+            MessageItem(message_key(channel, external_id)).update(
+                actions=[MessageItem.private_reply.set(private_id)],
+                condition=MessageItem.key.exists() & MessageItem.private_reply.does_not_exist(),
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def open_private_thread(self, inquiry_id: str, thread_key: str) -> bool:
+        """The customer's private conversation joins this inquiry: its open-inquiry marker points here (as
+        the inquiry's own conversation's does) until the inquiry is resolved. False when another open
+        inquiry holds that conversation already (it keeps it)."""
+        update_inquiry(inquiry_id, [InquiryItem.private_thread_key.set(thread_key)])
+        return self._claim_marker(thread_key, inquiry_id)
 
     def by_assignee(self, agent_id: str, status: Status, limit: int = 100) -> list[Inquiry]:
         return [

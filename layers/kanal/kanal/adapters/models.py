@@ -81,6 +81,7 @@ class InquiryItem(Model):
     subject = UnicodeAttribute(null=True)
     transfer = JSONAttribute(null=True)  # the last handover: {"at", "by", "note", "from_*", "to_*"}
     rating = JSONAttribute(null=True)  # the customer's CSAT (and NPS), once: {"score", "nps", "at", "agent"}
+    private_thread_key = UnicodeAttribute(null=True)  # handed over: the private conversation it also holds
     queue_key = UnicodeAttribute()
     queue_rank = UnicodeAttribute()
     assignee_key = UnicodeAttribute(null=True)
@@ -126,6 +127,7 @@ class MessageItem(Model):
     note_kind = UnicodeAttribute(null=True)  # a note's kind: note | transfer
     parent_id = UnicodeAttribute(null=True)  # inbound, public: the post, media or comment it sits under
     mentions_account = BooleanAttribute(null=True)  # inbound: @mentioned or quoted the company's account
+    private_reply = UnicodeAttribute(null=True)  # inbound, public: the private message a handover sent to it
     by_inquiry = InquiryMessagesIndex()
 
 

@@ -58,6 +58,7 @@ def message_view(message: Message) -> dict[str, Any]:
         "text": message.text,
         "visibility": str(message.visibility),
         "created_at": iso(message.created_at),
+        "channel": str(message.channel),  # a handed-over inquiry holds a public and a private half
         "edited": message.edited,
         "removed": message.removed,
         "attachments": [asdict(a) for a in message.attachments],

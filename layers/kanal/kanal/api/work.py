@@ -98,6 +98,30 @@ class Work:
             raise Forbidden(f"the inquiry belongs to {inquiry.assignee}")
         return send(inquiry_id, caller.agent_id, body)
 
+    def handover(
+        self,
+        caller: Caller,
+        inquiry_id: str,
+        body: Any,
+        to_private: Callable[[str, str, dict[str, Any]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """One route for every handover: to a private chat with the customer (like a reply: its owner, a
+        lead of its team, an admin), or to an agent or a team (a transfer, with its own checks)."""
+        self._visible(caller, inquiry_id)
+        document = validated(WORK, body, part="handover")
+        if document["to"] in ("agent", "team"):
+            key = f"to_{document['to']}"
+            return self.transfer(
+                caller, inquiry_id, {key: document[document["to"]], "note": document["note"]}
+            )
+
+        def send(inquiry: str, agent: str, _: Any) -> dict[str, Any]:
+            result = to_private(inquiry, agent, document)
+            handed = self.inquiries.get_inquiry(inquiry)
+            return {**result, "inquiry": inquiry_view(handed) if handed else None}
+
+        return self.reply(caller, inquiry_id, body, send)
+
     def resolve(self, caller: Caller, inquiry_id: str) -> dict[str, Any]:
         scope, inquiry = self._visible(caller, inquiry_id)
         if not (inquiry.assignee is None or scope.owns(inquiry) or scope.leads(inquiry)):

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from kanal.adapters.dynamo import DynamoStore
 from kanal.config import config
+from kanal.conversation.handover import Handover, PrivateRequest
 from kanal.conversation.replies import Replies, ReplyRequest
 from kanal.errors import BadRequest, Conflict
 from kanal.routing.wiring import routing
@@ -37,7 +38,21 @@ _idempotency = IdempotencyConfig(
 def replies() -> Replies:
     from kanal.channels.outbound.clients import client_for
 
-    return Replies(DynamoStore(), client_for, routing)
+    return Replies(DynamoStore(), client_for, routing, config().mail_from)
+
+
+@cache
+def handover() -> Handover:
+    from kanal.channels.outbound.clients import client_of, email_client
+
+    return Handover(DynamoStore(), client_of, email_client, routing, config().mail_from)
+
+
+def hand_over(inquiry_id: str, agent_id: str, document: dict[str, Any]) -> dict[str, Any]:
+    """POST /api/inquiries/{id}/handover {"to": "private", ...} (validated): the private message, then
+    the short public answer."""
+    request = PrivateRequest(document.get("text"), document.get("public_text"), document.get("message_id"))
+    return handover().to_private(inquiry_id, agent_id, request)
 
 
 @idempotent_function(data_keyword_argument="request", config=_idempotency, persistence_store=_persistence)

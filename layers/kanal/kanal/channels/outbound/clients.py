@@ -68,3 +68,15 @@ def _client(channel: Channel) -> ChannelClient:
 def client_for(inquiry: Inquiry, visibility: Visibility) -> ChannelClient:
     """The client that answers ``inquiry`` on its own channel (with either visibility)."""
     return _client(Channel(inquiry.channel))
+
+
+def client_of(channel: Channel) -> ChannelClient:
+    """The client of one channel: a reply goes where the customer last wrote (after a handover to a
+    private chat, e.g. Messenger for a Facebook inquiry)."""
+    return _client(Channel(channel))
+
+
+def email_client() -> EmailClient:
+    client = _client(Channel.EMAIL)
+    assert isinstance(client, EmailClient)
+    return client

@@ -15,6 +15,7 @@ MessageId is what ``SendRawEmail`` answers. That is the reply's ``external_id``,
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
@@ -66,6 +67,17 @@ def build_reply(outbound: Outbound) -> EmailMessage:
     return message
 
 
+def build_message(sender: str, to: str, subject: str, text: str, now: datetime) -> EmailMessage:
+    """A first message to the customer (no thread yet: their answer names it by its Message-ID)."""
+    message = EmailMessage(policy=SMTP)
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(now.timestamp(), usegmt=True)
+    message.set_content(text)
+    return message
+
+
 class EmailClient:
     def __init__(self, ses: Any, region: str) -> None:
         self.ses = ses  # a boto3 "ses" client
@@ -74,11 +86,15 @@ class EmailClient:
     def send(self, outbound: Outbound) -> Sent:
         if outbound.visibility is not Visibility.PRIVATE:
             raise UnsupportedVisibility("an e-mail is answered privately")
-        message = build_reply(outbound)
+        return self._send(outbound.inquiry.account_id, build_reply(outbound))
+
+    def send_message(self, sender: str, to: str, subject: str, text: str, now: datetime) -> Sent:
+        """A new e-mail to the customer from ``sender`` (e.g. a handover from a public post)."""
+        return self._send(sender, build_message(sender, to, subject, text, now))
+
+    def _send(self, sender: str, message: EmailMessage) -> Sent:
         try:
-            answer = self.ses.send_raw_email(
-                Source=outbound.inquiry.account_id, RawMessage={"Data": message.as_bytes()}
-            )
+            answer = self.ses.send_raw_email(Source=sender, RawMessage={"Data": message.as_bytes()})
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", "ClientError"))
             text = str(error.response.get("Error", {}).get("Message", "")) or code

@@ -16,6 +16,11 @@ manage-tweets/integrate, "Post creation restrictions (self-serve)"; changelog 20
 access is not restricted. With ``KANAL_X_REPLY_POLICY=self-serve`` (the default) such a reply is refused
 before sending with ``WindowClosed``, naming the ways that remain: a DM, or quoting the post.
 
+A DM to someone who does not accept DMs from the account is refused with HTTP 403 and error code 349
+("You cannot send messages to this user.") or 150 ("You cannot send messages to users who are not
+following you.") (developer.x.com/en/support/x-api/error-troubleshooting, error codes): raised as
+``DirectMessagesClosed`` so a handover can take another way (e-mail) or say why.
+
 Errors: ``{"title", "detail", "type", "status"}`` (problem details) or ``{"errors": [{"message", "code"}]}``.
 429 is retried after ``x-rate-limit-reset`` (epoch seconds; docs.x.com/x-api/fundamentals/rate-limits),
 5xx after ``Retry-After`` or with backoff; everything else fails at once.
@@ -38,6 +43,13 @@ POLICIES = (SELF_SERVE, ENTERPRISE)
 # What an agent can do instead of a reply a self-serve app may not send (the API's 409 options).
 DM = "dm"
 QUOTE = "quote"
+
+DM_CLOSED_CODES = frozenset({"349", "150"})  # the recipient does not accept DMs from the account
+
+
+class DirectMessagesClosed(DeliveryFailed):
+    """X refused a DM because its recipient does not accept DMs from the company's account."""
+
 
 NOT_SUMMONED = (
     "X lets a self-serve app reply only to a post whose author @mentioned the company's account or quoted "
@@ -74,6 +86,8 @@ def classify(answer: Answer, now: float) -> None:
     if answer.status >= 500:
         failure = DeliveryFailed(message, code=code_label, retriable=True, error_type=kind)
         raise Retriable(failure, retry_after(answer.headers, now))
+    if answer.status == 403 and code in DM_CLOSED_CODES:
+        raise DirectMessagesClosed(message, code=code_label, retriable=False, error_type=kind)
     raise DeliveryFailed(message, code=code_label, retriable=False, error_type=kind)
 
 
