@@ -43,6 +43,10 @@ LOCAL_PARAMETERS = {
     "RulesCacheSeconds": "5",
     "TimeScale": "1",
     "SmsOriginationNumber": "+447700900100",
+    # Kanal's own Meta app (the app id of the sample echoes) and a bot app that answers Messenger and
+    # Instagram first, so handovers between them can be played through the channel sandbox
+    "MetaAppId": "1517776481860111",
+    "MetaBotAppId": "784512309876543",
 }
 
 LOCAL_ENVIRONMENT = {

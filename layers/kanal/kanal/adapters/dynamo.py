@@ -30,6 +30,7 @@ from kanal.model import (
     Delivery,
     Direction,
     Escalation,
+    Handback,
     Inquiry,
     Message,
     Note,
@@ -149,7 +150,16 @@ def to_inquiry(item: InquiryItem) -> Inquiry:
         subject=item.subject,
         transfer=_transfer(item.transfer) if item.transfer else None,
         rating=_rating(item.rating) if item.rating else None,
+        handback=_handback(item.handback) if item.handback else None,
     )
+
+
+def handback_json(handback: Handback) -> dict[str, Any]:
+    return {**asdict(handback), "at": iso(handback.at)}
+
+
+def _handback(data: dict[str, Any]) -> Handback:
+    return Handback(**{**data, "at": parse_iso(data["at"])})
 
 
 def escalation_json(escalation: Escalation) -> dict[str, Any]:
@@ -303,7 +313,8 @@ class DynamoStore:
         except DoesNotExist:
             return False
         item.update(actions=actions)
-        if item.inquiry_id and InquiryItem.get(item.inquiry_id).external_id == external_id:
+        inquiry = self.get_inquiry(item.inquiry_id) if item.inquiry_id else None  # None: a held message
+        if inquiry is not None and inquiry.external_id == external_id:
             update_inquiry(item.inquiry_id, [InquiryItem.text.set(item.text)])  # it shows its first message
         return True
 
