@@ -26,7 +26,8 @@ Rules:
 - When an inquiry of a conversation Kanal owns is resolved, the conversation is passed back to the bot
   (``pass_thread_control``). A failure is logged with its error type and kept on the inquiry
   (``handback``); it never undoes the resolve.
-- Owner changes are written only when not older than the stored one (deliveries arrive out of order).
+- Owner changes are written only when not older than the stored one (deliveries arrive out of order);
+  a lookup updates the owner but not the time of the last change.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ CHANNELS = frozenset({Channel.MESSENGER, Channel.INSTAGRAM})
 FRESH = timedelta(minutes=10)  # an owner learnt this recently is trusted without asking Graph
 HELD_DAYS = timedelta(days=7)  # held messages older than this do not open the inquiry
 NAMESPACE = uuid.UUID("5b0f6b1e-8f4c-4c55-9a55-2f1c6e0d7a31")  # deterministic ids of adopted inquiries
-HANDOVER_NOTE = "handover"  # the kind of the note that carries the passing app's metadata
+HANDOVER_NOTE = "handover"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the kind of the note that carries the passing app's metadata
 
 
 class Owners(Protocol):
@@ -166,7 +168,10 @@ class ThreadRouting:
                 },
             )
             return None  # counts as another owner: the message stays an inquiry
-        self.owners.set_owner(channel, account_id, customer, Owner(app_id, now, now, "lookup"))
+        # A lookup keeps the time of the last change Kanal heard of: only handovers order changes, so a
+        # pass delivered after the lookup is never taken for an older one (the clocks are Meta's and ours)
+        changed = stored.at if stored is not None else EPOCH
+        self.owners.set_owner(channel, account_id, customer, Owner(app_id, changed, now, "lookup"))
         return app_id
 
     # ---------------------------------------------------------------- handovers
