@@ -25,6 +25,7 @@ from kanal.api.queries import Queries
 from kanal.api.work import Work
 from kanal.config import load
 from kanal.errors import BadRequest, KanalError
+from kanal.model import Inquiry
 from kanal.routing.organisation import Organisation
 from kanal.routing.wiring import notifier, routing
 
@@ -58,7 +59,14 @@ def organisation() -> OrganisationApi:
 @cache
 def work() -> Work:
     store = OrganisationStore()
-    return Work(DynamoStore(), store, routing, ratings=store)
+    return Work(DynamoStore(), store, routing, ratings=store, after_resolve=hand_back)
+
+
+def hand_back(inquiry: Inquiry) -> Inquiry:
+    """A resolved Messenger / Instagram conversation Kanal owns goes back to the company's bot."""
+    from kanal.intake.threads_wiring import hand_back  # loaded with the first resolve
+
+    return hand_back(inquiry)
 
 
 def route(path: str, method: str) -> Callable[[View], View]:

@@ -6,8 +6,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from kanal.adapters.dynamo import AlreadyStored
+from kanal.adapters.threads import Owner, held_id
 from kanal.errors import Conflict, NotFound
-from kanal.model import Author, Contact, Inquiry, Message, Status
+from kanal.model import Author, Contact, Handback, Inquiry, Message, Note, Status
 from kanal.routing.org import Agent, AgentStatus, Team
 
 
@@ -149,3 +150,86 @@ class FakeOrganisation:
 
 def at(minute: int) -> datetime:
     return datetime.fromisoformat(f"2026-11-24T10:{minute:02d}:00+00:00")
+
+
+class FakeOwners:
+    """Conversation ownership and held messages in memory, sharing the messages of a FakeStore."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.owners: dict[tuple[str, str, str], Owner] = {}
+        self.notes: dict[str, Note] = {}
+
+    def owner(self, channel: str, account_id: str, customer: str) -> Owner | None:
+        return self.owners.get((str(channel), account_id, customer))
+
+    def set_owner(self, channel: str, account_id: str, customer: str, owner: Owner) -> bool:
+        current = self.owners.get((str(channel), account_id, customer))
+        if current is not None and current.at > owner.at:
+            return False
+        self.owners[(str(channel), account_id, customer)] = owner
+        return True
+
+    def hold(self, message: Message) -> None:
+        self.store.add_message(message)
+
+    def held(self, thread_key: str, since: datetime) -> list[Message]:
+        found = [
+            m
+            for m in self.store.messages.values()
+            if m.inquiry_id == held_id(thread_key) and m.created_at >= since
+        ]
+        return sorted(found, key=lambda m: m.created_at)
+
+    def adopt(self, inquiry: Inquiry, thread_key: str, first: Message) -> None:
+        stored = self.store.get_message(first.channel, first.external_id)
+        if (
+            inquiry.id in self.store.inquiries
+            or thread_key in self.store.threads
+            or stored is None
+            or stored.inquiry_id != first.inquiry_id
+        ):
+            raise AlreadyStored(inquiry.external_id)
+        self.store.inquiries[inquiry.id] = inquiry
+        self.store.threads[thread_key] = inquiry.id
+        self.move(first, inquiry.id)
+
+    def move(self, message: Message, inquiry_id: str) -> bool:
+        stored = self.store.get_message(message.channel, message.external_id)
+        if stored is None or stored.inquiry_id != message.inquiry_id:
+            return False
+        self.store.messages[(str(message.channel), message.external_id)] = replace(
+            stored, inquiry_id=inquiry_id
+        )
+        return True
+
+    def record_handback(self, inquiry_id: str, handback: Handback) -> Inquiry:
+        inquiry = self.store.inquiries[inquiry_id]
+        inquiry.handback = handback
+        return inquiry
+
+    def add_note_once(self, note: Note, channel: str) -> bool:
+        return self.notes.setdefault(note.id, note) is note
+
+
+class FakeControlApi:
+    """Graph's Conversation Routing calls: owners it answers, the passes it was asked for."""
+
+    def __init__(self, owners: dict[str, str | None] | None = None) -> None:
+        self.answers = owners or {}  # customer -> the app Graph says owns the conversation
+        self.lookups: list[str] = []
+        self.passes: list[tuple[str, str, str, str, str | None]] = []
+        self.failure: Exception | None = None
+
+    def thread_owner(self, channel: str, account_id: str, customer: str) -> str | None:
+        self.lookups.append(customer)
+        if self.failure is not None:
+            raise self.failure
+        return self.answers.get(customer)
+
+    def pass_thread_control(
+        self, channel: str, account_id: str, customer: str, target_app_id: str, metadata: str | None = None
+    ) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.passes.append((channel, account_id, customer, target_app_id, metadata))

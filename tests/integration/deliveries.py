@@ -641,6 +641,10 @@ NO_CUSTOMER_MESSAGE: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         (MESSENGER_CUSTOMER,),
     ),
     "meta/messenger_pass_thread_control.json": ("messenger", (), (MESSENGER_CUSTOMER,)),
+    # conversations changing hands with nothing held: nobody becomes a customer
+    "meta/messenger_take_thread_control.json": ("messenger", (), (MESSENGER_CUSTOMER,)),
+    "meta/messenger_request_thread_control.json": ("messenger", (), (MESSENGER_CUSTOMER,)),
+    "meta/instagram_pass_thread_control.json": ("instagram", (), ("7123409876543210",)),
     # removing a comment Kanal never stored
     "meta/page_feed_comment_remove.json": ("facebook", (ANNA_COMMENT,), (ANNA,)),
     "meta/page_feed_own_comment.json": ("facebook", ("781236458912345_1198734561240158",), ()),

@@ -13,7 +13,7 @@ import pytest
 from kanal.channels import normalise_record, split_delivery
 from kanal.channels.meta import resolve_mention, unresolved_mention
 from kanal.errors import MalformedPayload
-from kanal.model import Action, Channel, InboundMessage, Visibility
+from kanal.model import Action, Channel, ControlAction, InboundMessage, ThreadControl, Visibility
 
 EVENTS = Path(__file__).resolve().parents[1] / "events" / "meta"
 RECEIVED = datetime(2024, 4, 25, 13, 0, tzinfo=UTC)
@@ -171,9 +171,99 @@ def test_message_edit_is_an_edit_of_the_original_mid() -> None:
     assert record["key"].endswith(":edit:1")
 
 
-@pytest.mark.parametrize("name", ["messenger_pass_thread_control", "messenger_delivery_read"])
-def test_handover_deliveries_and_reads_are_acknowledged_with_no_records(name: str) -> None:
-    assert split_delivery("meta", load(name)) == []
+def test_deliveries_and_reads_are_acknowledged_with_no_records() -> None:
+    assert split_delivery("meta", load("messenger_delivery_read")) == []
+
+
+def control(name: str) -> tuple[dict[str, Any], ThreadControl]:
+    """A handover fixture split and normalised like any record (through JSON, as SQS carries it)."""
+    records = json.loads(json.dumps(split_delivery("meta", load(name))))
+    assert len(records) == 1
+    items = normalise_record(records[0], RECEIVED)
+    assert len(items) == 1 and isinstance(items[0], ThreadControl)
+    return records[0], items[0]
+
+
+def test_a_pass_to_kanal_names_the_customer_the_page_and_both_apps() -> None:
+    record, event = control("messenger_pass_thread_control")
+    assert record["kind"] == "messenger.handover" and record["key"].startswith(
+        f"messenger:handover:{PAGE}:{PSID}:"
+    )
+    assert event.channel is Channel.MESSENGER and event.action is ControlAction.PASS
+    assert (event.account_id, event.customer_id, event.thread_id) == (PAGE, PSID, f"{PAGE}:{PSID}")
+    assert (event.previous_owner, event.new_owner) == ("263902037430900", "1517776481860111")
+    assert event.metadata == "Übergabe an Kanal"
+    assert event.at == datetime(2024, 4, 25, 11, 46, 40, tzinfo=UTC)
+
+
+def test_a_take_names_the_app_that_took_the_conversation() -> None:
+    _, event = control("messenger_take_thread_control")
+    assert event.action is ControlAction.TAKE
+    assert (event.previous_owner, event.new_owner) == ("1517776481860111", "784512309876543")
+
+
+def test_a_request_changes_no_owner_and_names_who_asks() -> None:
+    _, event = control("messenger_request_thread_control")
+    assert event.action is ControlAction.REQUEST
+    assert event.new_owner is None and event.requested_by == "263902037430900"
+
+
+def test_an_instagram_pass_is_a_handover_of_the_instagram_conversation() -> None:
+    record, event = control("instagram_pass_thread_control")
+    assert record["kind"] == "instagram.handover" and event.channel is Channel.INSTAGRAM
+    assert event.thread_id == f"{IG}:7123409876543210" and event.new_owner == "1517776481860111"
+
+
+def test_a_pass_out_of_idle_has_no_previous_owner() -> None:
+    payload = load("messenger_pass_thread_control")
+    payload["entry"][0]["messaging"][0]["pass_thread_control"]["previous_owner_app_id"] = None
+    _, event = control_of(payload)
+    assert event.previous_owner is None and event.new_owner == "1517776481860111"
+
+
+def test_the_same_handover_delivered_twice_has_one_key_and_another_handover_another() -> None:
+    payload = load("messenger_pass_thread_control")
+    first = split_delivery("meta", payload)[0]["key"]
+    again = split_delivery("meta", copy.deepcopy(payload))[0]["key"]
+    payload["entry"][0]["messaging"][0]["timestamp"] += 1000
+    later = split_delivery("meta", payload)[0]["key"]
+    assert first == again != later
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"pass_thread_control": "to kanal"}, "pass_thread_control must be an object"),
+        ({"pass_thread_control": {"new_owner_app_id": {"id": 1}}}, "new_owner_app_id must be an app id"),
+    ],
+)
+def test_a_handover_that_is_not_what_meta_sends_is_refused(change: dict[str, Any], problem: str) -> None:
+    payload = load("messenger_pass_thread_control")
+    event = payload["entry"][0]["messaging"][0]
+    del event["pass_thread_control"]
+    event.update(change)
+    with pytest.raises(MalformedPayload, match=problem):
+        split_delivery("meta", payload)
+
+
+def test_a_handover_without_its_customer_is_refused_at_the_webhook() -> None:
+    payload = load("messenger_pass_thread_control")
+    del payload["entry"][0]["messaging"][0]["sender"]
+    with pytest.raises(MalformedPayload, match="sender"):
+        split_delivery("meta", payload)
+
+
+def test_standby_messages_are_marked_standby_and_messaging_ones_are_not() -> None:
+    _, standby = only("messenger_standby_message")
+    _, direct = only("messenger_text")
+    assert standby.standby is True and direct.standby is False
+
+
+def control_of(payload: dict[str, Any]) -> tuple[dict[str, Any], ThreadControl]:
+    records = json.loads(json.dumps(split_delivery("meta", payload)))
+    items = normalise_record(records[0], RECEIVED)
+    assert isinstance(items[0], ThreadControl)
+    return records[0], items[0]
 
 
 def test_reply_to_is_kept_as_in_reply_to() -> None:

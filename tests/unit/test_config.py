@@ -44,3 +44,23 @@ def test_the_platforms_settings_are_read_and_checked():
     for bad in ({"KANAL_X_REPLY_POLICY": "gold"}, {"KANAL_CHANNEL_RETRY_SECONDS": "-1"}):
         with pytest.raises(ConfigError):
             (Config(bad).x_reply_policy, Config(bad).channel_retry_seconds)
+
+
+def test_the_meta_app_ids_are_read_and_an_empty_bot_means_no_bot():
+    both = Config({"KANAL_META_APP_ID": "1517776481860111", "KANAL_META_BOT_APP_ID": " 784512309876543 "})
+    assert (both.meta_app_id, both.meta_bot_app_id) == ("1517776481860111", "784512309876543")
+    alone = Config({"KANAL_META_APP_ID": "1517776481860111", "KANAL_META_BOT_APP_ID": ""})
+    assert alone.meta_bot_app_id is None and Config({}).meta_app_id is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "problem"),
+    [
+        ({"KANAL_META_BOT_APP_ID": "784512309876543"}, "needs KANAL_META_APP_ID"),
+        ({"KANAL_META_APP_ID": "15177764818601x1", "KANAL_META_BOT_APP_ID": "7845"}, "digits only"),
+        ({"KANAL_META_APP_ID": "1517", "KANAL_META_BOT_APP_ID": "1517"}, "another app"),
+    ],
+)
+def test_a_bot_without_kanals_own_app_id_or_a_wrong_id_fails_loudly(environ, problem):
+    with pytest.raises(ConfigError, match=problem):
+        _ = Config(environ).meta_bot_app_id

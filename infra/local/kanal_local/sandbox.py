@@ -21,6 +21,12 @@ see `kanal/channels/outbound/graph.py` and `x.py`):
 - Graph `GET /{ig-user-id}?fields=mentioned_comment.comment_id(ID){...}` (or `mentioned_media`):
   `{"mentioned_comment": {"id", "text", "timestamp", "username", "from"}, "id"}`
 - Graph `GET /{id}`: `{"id"}` plus the requested fields it knows
+- Graph `POST /{page-or-ig-id}/pass_thread_control` `{"recipient": {"id"}, "target_app_id", "metadata"?}`:
+  `{"success": true}`; the conversation is then that app's
+- Graph `GET /{page-or-ig-id}/thread_owner?recipient=PSID`: `{"data": [{"thread_owner": {"app_id"}}]}`,
+  the app the last pass through the sandbox named, else Meta's Page Inbox (263902037430900): on the
+  local stack a conversation nobody passed is answered by people in Meta's own tool (a fault with a 200
+  and a body makes it any other app)
 - X `POST /2/tweets`: 201 `{"data": {"id", "text", "edit_history_tweet_ids"}}`
 - X `POST /2/dm_conversations/with/{id}/messages`: 201 `{"data": {"dm_conversation_id", "dm_event_id"}}`
 
@@ -64,6 +70,7 @@ _VERSION = re.compile(r"v\d+\.\d+")
 _MENTION = re.compile(r"mentioned_(comment|media)\.(?:comment|media)_id\(([^)]+)\)")
 _FAULT_FIELDS = frozenset({"api", "path_contains", "status", "body", "headers", "times"})
 MAX_FAULT_TIMES = 1000
+PAGE_INBOX = "263902037430900"  # Meta's Page Inbox as an app of Conversation Routing
 
 
 # X's answer to a DM its recipient does not accept from the account (error 349), for a fault
@@ -303,6 +310,7 @@ class ChannelSandbox:
         self._calls: list[dict[str, Any]] = []
         self._faults: list[Fault] = []
         self._private_replies: set[str] = set()  # comments and posts answered privately (one each)
+        self._owners: dict[tuple[str, str], str] = {}  # (account, customer) -> the app the last pass named
         self._lock = threading.Lock()
 
     def handle(self, request: Request) -> Response:
@@ -325,6 +333,8 @@ class ChannelSandbox:
         elif not isinstance(body, dict):
             error = _graph_error if api == "graph" else _x_error
             status, answer = error("body must be a JSON object")
+        elif api == "graph" and _segments(path)[-1:] in (["pass_thread_control"], ["thread_owner"]):
+            status, answer = self._thread_control(request.method, _segments(path), body, query)
         elif api == "graph":
             status, answer = self._graph(request.method, path, body, query)
         else:
@@ -360,6 +370,35 @@ class ChannelSandbox:
             if status == 200:
                 self._private_replies.add(target)
             return status, answer
+
+    def _thread_control(
+        self, method: str, parts: list[str], body: dict[str, Any], query: dict[str, str]
+    ) -> tuple[int, Any]:
+        """Conversation Routing: pass a conversation to another app, or say which app owns it."""
+        if len(parts) != 2:
+            return _graph_error("Unsupported request", code=100)
+        account, edge = parts
+        if edge == "thread_owner":
+            if method != "GET":
+                return _graph_error("Unsupported post request", code=100)
+            customer = query.get("recipient")
+            if not customer:
+                return _graph_error("The parameter recipient is required")
+            with self._lock:
+                owner = self._owners.get((account, customer), PAGE_INBOX)
+            return 200, {"data": [{"thread_owner": {"app_id": owner}}]}
+        if method != "POST":
+            return _graph_error("Unsupported get request", code=100)
+        recipient, target = body.get("recipient"), body.get("target_app_id")
+        if not isinstance(recipient, dict) or not recipient.get("id"):
+            return _graph_error("param recipient must be non-empty.")
+        if isinstance(target, bool) or not isinstance(target, int | str) or not str(target).isdigit():
+            return _graph_error("param target_app_id must be an app id")
+        if body.get("metadata") is not None and not isinstance(body["metadata"], str):
+            return _graph_error("param metadata must be a string")
+        with self._lock:
+            self._owners[(account, str(recipient["id"]))] = str(target)
+        return 200, {"success": True}
 
     def _take_fault(self, api: str, path: str) -> Fault | None:
         with self._lock:

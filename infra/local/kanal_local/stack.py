@@ -44,6 +44,10 @@ LOCAL_PARAMETERS = {
     "TimeScale": "1",
     "SmsOriginationNumber": "+447700900100",
     "MailFromAddress": "service@kanal.local",  # a handover's e-mail (kanal.local is a verified SES domain)
+    # Kanal's own Meta app (the app id of the sample echoes) and a bot app that answers Messenger and
+    # Instagram first, so handovers between them can be played through the channel sandbox
+    "MetaAppId": "1517776481860111",
+    "MetaBotAppId": "784512309876543",
 }
 
 LOCAL_ENVIRONMENT = {

@@ -131,8 +131,34 @@ class Config:
         return value or None
 
     @property
+    def meta_app_id(self) -> str | None:
+        """Kanal's own Meta app id (``MetaAppId``): a handover to it hands the conversation to Kanal."""
+        return _app_id(self.environ, "KANAL_META_APP_ID")
+
+    @property
+    def meta_bot_app_id(self) -> str | None:
+        """The company's bot's Meta app id (``MetaBotAppId``); None: no bot answers first. Setting it
+        needs ``MetaAppId`` too: without Kanal's own id no handover can be told apart."""
+        bot = _app_id(self.environ, "KANAL_META_BOT_APP_ID")
+        if bot is not None and self.meta_app_id is None:
+            raise ConfigError("KANAL_META_BOT_APP_ID needs KANAL_META_APP_ID (Kanal's own Meta app id)")
+        if bot is not None and bot == self.meta_app_id:
+            raise ConfigError("KANAL_META_BOT_APP_ID must be another app than KANAL_META_APP_ID")
+        return bot
+
+    @property
     def max_webhook_body_bytes(self) -> int:
         return int(self.environ.get("KANAL_MAX_WEBHOOK_BODY_BYTES", str(1024 * 1024)))
+
+
+def _app_id(environ: dict[str, str], name: str) -> str | None:
+    """A Meta app id (digits) from the environment; None when unset or empty."""
+    value = (environ.get(name) or "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ConfigError(f"{name} must be a Meta app id (digits only)")
+    return value
 
 
 @cache

@@ -95,6 +95,9 @@ class InboundMessage:
     # the author @mentioned the company's account in it or quoted one of its posts: on X a self-serve app
     # may reply publicly only then; on Instagram it is an @mention on someone else's media
     mentions_account: bool = False
+    # Messenger / Instagram: delivered as ``standby``, i.e. while another app (a bot, the Page Inbox) owns
+    # the conversation (kanal.intake.threads decides what becomes of it)
+    standby: bool = False
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,43 @@ class Transfer:
     to_team: str | None = None
 
 
+class ControlAction(StrEnum):
+    """How a Messenger / Instagram conversation changed hands between apps (Meta's Conversation Routing)."""
+
+    PASS = "pass"  # pass_thread_control: the owner passed it to ``new_owner``
+    TAKE = "take"  # take_thread_control: ``new_owner`` took it from ``previous_owner``
+    REQUEST = "request"  # request_thread_control: another app asks the owner for it; nobody changes
+
+
+@dataclass(frozen=True)
+class ThreadControl:
+    """A change of the app that owns one customer's Messenger or Instagram conversation with an account."""
+
+    channel: Channel
+    account_id: str  # the Page or Instagram account
+    customer_id: str  # the customer's PSID / IGSID (the platform's, not Kanal's customer id)
+    action: ControlAction
+    at: datetime
+    new_owner: str | None  # app id; None for a request, or a conversation left idle
+    previous_owner: str | None = None
+    metadata: str | None = None  # the passing app's note (e.g. what the bot learnt), never logged
+    requested_by: str | None = None  # a request: the app that asks
+
+    @property
+    def thread_id(self) -> str:
+        return f"{self.account_id}:{self.customer_id}"
+
+
+@dataclass(frozen=True)
+class Handback:
+    """Kanal passing a resolved conversation back to the company's bot, and how that went."""
+
+    at: datetime
+    to: str  # the bot's app id
+    status: str  # passed | failed
+    error: str | None = None
+
+
 @dataclass(frozen=True)
 class Rating:
     """The customer's satisfaction with an inquiry (1-5) and their likelihood to recommend (NPS, 0-10)."""
@@ -266,6 +306,7 @@ class Inquiry:
     # handed over to a private chat: the customer's private conversation ("<customer>#<channel>#<thread>")
     # whose messages join this inquiry
     private_thread_key: str | None = None
+    handback: Handback | None = None  # Messenger / Instagram: the conversation passed back to the bot
 
 
 @dataclass(frozen=True)

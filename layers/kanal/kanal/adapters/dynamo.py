@@ -30,6 +30,7 @@ from kanal.model import (
     Delivery,
     Direction,
     Escalation,
+    Handback,
     Inquiry,
     Message,
     Note,
@@ -150,7 +151,16 @@ def to_inquiry(item: InquiryItem) -> Inquiry:
         transfer=_transfer(item.transfer) if item.transfer else None,
         rating=_rating(item.rating) if item.rating else None,
         private_thread_key=item.private_thread_key,
+        handback=_handback(item.handback) if item.handback else None,
     )
+
+
+def handback_json(handback: Handback) -> dict[str, Any]:
+    return {**asdict(handback), "at": iso(handback.at)}
+
+
+def _handback(data: dict[str, Any]) -> Handback:
+    return Handback(**{**data, "at": parse_iso(data["at"])})
 
 
 def escalation_json(escalation: Escalation) -> dict[str, Any]:
@@ -305,7 +315,8 @@ class DynamoStore:
         except DoesNotExist:
             return False
         item.update(actions=actions)
-        if item.inquiry_id and InquiryItem.get(item.inquiry_id).external_id == external_id:
+        inquiry = self.get_inquiry(item.inquiry_id) if item.inquiry_id else None  # None: a held message
+        if inquiry is not None and inquiry.external_id == external_id:
             update_inquiry(item.inquiry_id, [InquiryItem.text.set(item.text)])  # it shows its first message
         return True
 

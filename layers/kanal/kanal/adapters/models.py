@@ -82,6 +82,7 @@ class InquiryItem(Model):
     transfer = JSONAttribute(null=True)  # the last handover: {"at", "by", "note", "from_*", "to_*"}
     rating = JSONAttribute(null=True)  # the customer's CSAT (and NPS), once: {"score", "nps", "at", "agent"}
     private_thread_key = UnicodeAttribute(null=True)  # handed over: the private conversation it also holds
+    handback = JSONAttribute(null=True)  # passed back to the bot: {"at", "to", "status", "error"}
     queue_key = UnicodeAttribute()
     queue_rank = UnicodeAttribute()
     assignee_key = UnicodeAttribute(null=True)
@@ -138,6 +139,9 @@ class CustomerItem(Model):
     pk=CUST#<id>  sk=CONTACT#<at>#<ref> one contact on any channel (timeline, repeat-contact rule)
     pk=IDENT#<channel>#<id> sk=IDENT    an identity -> its customer
     pk=THREAD#<customer>#<channel>#<thread> sk=OPEN   the open inquiry of a conversation
+    pk=OWNER#<channel>#<account>#<psid> sk=OWNER      the app that owns a Messenger / Instagram conversation
+                                        (``ref``: its app id, "" when idle; ``at``: when it changed;
+                                        ``created_at``: when Kanal learnt it; ``kind``: how)
     """
 
     class Meta:

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from kanal.adapters.dynamo import iso
-from kanal.model import Author, Contact, Inquiry, Message, Note
+from kanal.model import Author, Contact, Handback, Inquiry, Message, Note
 from kanal.routing.org import Agent, Team
 
 
@@ -47,7 +47,13 @@ def inquiry_view(inquiry: Inquiry) -> dict[str, Any]:
         "created_at": iso(inquiry.created_at),
         "received_at": iso(inquiry.received_at),
         "attachments": [asdict(a) for a in inquiry.attachments],
+        **({"handback": handback_view(inquiry.handback)} if inquiry.handback else {}),
     }
+
+
+def handback_view(handback: Handback) -> dict[str, Any]:
+    """The conversation passed back to the company's bot after the resolve (Messenger, Instagram)."""
+    return {"to": handback.to, "at": iso(handback.at), "status": handback.status, "error": handback.error}
 
 
 def message_view(message: Message) -> dict[str, Any]:

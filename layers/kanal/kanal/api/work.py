@@ -55,11 +55,14 @@ class Work:
         directory: Directory,
         routing: Callable[[], Events],
         ratings: Ratings,
+        after_resolve: Callable[[Inquiry], Inquiry] | None = None,
     ) -> None:
         self.inquiries = inquiries
         self.directory = directory
         self.routing = routing  # built on first use
         self.ratings = ratings
+        # e.g. pass a Messenger conversation back to the company's bot; never undoes the resolve
+        self.after_resolve = after_resolve
         self.scopes = Scopes(directory)
 
     def _visible(self, caller: Caller, inquiry_id: str) -> tuple[Scope, Inquiry]:
@@ -126,7 +129,10 @@ class Work:
         scope, inquiry = self._visible(caller, inquiry_id)
         if not (inquiry.assignee is None or scope.owns(inquiry) or scope.leads(inquiry)):
             raise Forbidden(f"the inquiry belongs to {inquiry.assignee}")
-        return inquiry_view(self.routing().resolved(inquiry_id))
+        resolved = self.routing().resolved(inquiry_id)
+        if self.after_resolve is not None:
+            resolved = self.after_resolve(resolved)
+        return inquiry_view(resolved)
 
     def wait(self, caller: Caller, inquiry_id: str) -> dict[str, Any]:
         scope, inquiry = self._visible(caller, inquiry_id)

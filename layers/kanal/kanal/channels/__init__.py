@@ -7,6 +7,7 @@ records it returns; the ingest side calls ``normalise_record`` on each. A record
 ``key``         stable dedupe key built from the platform's id, e.g. ``"messenger:m_abc"``,
                 ``"facebook:123_456:edit:1714040000"``, ``"x:dm:1490"``, ``"contact-event:crm:ev-1"``
 ``kind``        what the payload is, e.g. ``"facebook.feed"``, ``"messenger.messaging"``,
+                ``"messenger.handover"`` (a conversation changing hands between apps),
                 ``"instagram.comments"``, ``"whatsapp.message"``, ``"x.tweet"``, ``"x.dm"``,
                 ``"x.tweet_delete"``, ``"contact.event"``
 ``account_id``  the company account it was addressed to (page, Instagram account, WhatsApp phone number
@@ -26,7 +27,7 @@ from typing import Any
 from kanal.channels import contact_events, meta, x
 from kanal.channels.contact_events import load_schema
 from kanal.errors import MalformedPayload
-from kanal.model import ContactEvent, InboundMessage
+from kanal.model import ContactEvent, InboundMessage, ThreadControl
 
 __all__ = ["SOURCES", "load_schema", "message_to_dict", "normalise_record", "split_delivery"]
 
@@ -55,7 +56,9 @@ def split_delivery(source: str, payload: object) -> list[dict[str, Any]]:
     return splitter(payload)
 
 
-def normalise_record(record: dict[str, Any], received_at: datetime) -> list[InboundMessage | ContactEvent]:
+def normalise_record(
+    record: dict[str, Any], received_at: datetime
+) -> list[InboundMessage | ContactEvent | ThreadControl]:
     """One record from ``split_delivery`` as domain objects; [] when it carries no customer message.
 
     Raises MalformedPayload for a record it cannot understand (the ingest side sends it to the DLQ).

@@ -1,15 +1,32 @@
 """Meta webhooks (Graph API ``object`` = ``page``, ``instagram``, ``whatsapp_business_account``).
 
 ``split`` checks the envelope and cuts a delivery into self-contained records (one per feed change,
-messaging event, Instagram comment or WhatsApp message), dropping what carries no customer message
-(reactions, deliveries, reads, handover notices, WhatsApp statuses). ``normalise`` turns one record
-into an ``InboundMessage``.
+messaging event, Instagram comment or WhatsApp message, or conversation handover), dropping what carries
+no customer message (reactions, deliveries, reads, role changes, WhatsApp statuses). ``normalise`` turns
+one record into an ``InboundMessage`` (or a ``ThreadControl``).
+
+Conversation Routing (which replaced the Handover Protocol for Messenger; "backwards compatible with most
+of the Handover Protocol API": developers.facebook.com/documentation/business-messaging/messenger-platform/
+conversation-routing; Instagram: .../instagram-messaging/features/conversation-routing/apis) gives every
+conversation one owning app. What Kanal reads of it:
+
+- ``entry[].standby[]``: messaging events (messages, edits, reads) "sent to your page, but your
+  application is not the current thread owner" (.../messenger-platform/webhooks/webhook-events/standby).
+  They are normalised like ``messaging[]`` ones and marked ``standby``; a standby postback carries no
+  payload, so its title is the text.
+- ``messaging_handovers`` (.../webhook-events/messaging_handovers), in ``entry[].messaging[]`` with the
+  customer as ``sender`` and the Page (or Instagram account) as ``recipient``:
+  ``pass_thread_control`` ``{"new_owner_app_id", "previous_owner_app_id" (null when the thread was
+  idle), "metadata"}`` to the app it was passed to; ``take_thread_control`` ``{"previous_owner_app_id",
+  "new_owner_app_id", "metadata"}`` to the app it was taken from; ``request_thread_control``
+  ``{"requested_owner_app_id", "metadata"}`` to the owner, which changes nobody. ``app_roles`` (role
+  changes) carry no conversation and are dropped.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -27,7 +44,16 @@ from kanal.channels._common import (
 )
 from kanal.channels.language import guess
 from kanal.errors import MalformedPayload
-from kanal.model import Action, Attachment, Author, Channel, InboundMessage, Visibility
+from kanal.model import (
+    Action,
+    Attachment,
+    Author,
+    Channel,
+    ControlAction,
+    InboundMessage,
+    ThreadControl,
+    Visibility,
+)
 
 SOURCE = "meta"
 
@@ -35,8 +61,14 @@ _VERBS = {"add": Action.CREATE, "edited": Action.EDIT, "remove": Action.REMOVE}
 _FEED_POST_ITEMS = frozenset({"post", "status", "photo", "video"})
 _IG_COMMENT_FIELDS = frozenset({"comments", "live_comments"})
 # Messaging events that some apps receive as ``changes`` (field name → value is one messaging event).
-_MESSAGING_FIELDS = frozenset({"messages", "messaging_postbacks", "message_edits"})
+_MESSAGING_FIELDS = frozenset({"messages", "messaging_postbacks", "message_edits", "messaging_handovers"})
 _WA_IGNORED_TYPES = frozenset({"reaction", "system", "request_welcome"})
+# messaging_handovers events: the event's key -> what happened
+_HANDOVERS = {
+    "pass_thread_control": ControlAction.PASS,
+    "take_thread_control": ControlAction.TAKE,
+    "request_thread_control": ControlAction.REQUEST,
+}
 _WA_MEDIA_TYPES = ("image", "video", "document", "audio", "sticker")
 
 # WhatsApp users who adopt a username may withhold their phone number. Meta then names them by a
@@ -140,7 +172,33 @@ def _split_messaging(entry: JsonObject, account: str, where: str, channel: Chann
             external_id, action, version = identity
             key = _key(channel, external_id, action, version)
             records.append(_record(key, f"{channel}.messaging", account, entry, event, standby=standby))
+        elif _handover(event) is not None:
+            records.append(_handover_record(channel, account, entry, event))
     return records
+
+
+def _handover(event: JsonObject) -> tuple[str, JsonObject] | None:
+    """(event key, its object) of a messaging_handovers event; None for any other messaging event."""
+    for name in _HANDOVERS:
+        if name in event:
+            value = event[name]
+            if not isinstance(value, dict):
+                raise MalformedPayload(f"meta messaging event {name} must be an object")
+            for field in ("new_owner_app_id", "previous_owner_app_id", "requested_owner_app_id"):
+                if value.get(field) is not None and id_of(value.get(field)) is None:
+                    raise MalformedPayload(f"meta messaging event {name}.{field} must be an app id")
+            return name, value
+    return None
+
+
+def _handover_record(channel: Channel, account: str, entry: JsonObject, event: JsonObject) -> JsonObject:
+    name, value = _handover(event) or ("", {})
+    customer = _party(event, "sender")
+    _party(event, "recipient")
+    owner = id_of(value.get("new_owner_app_id")) or id_of(value.get("requested_owner_app_id")) or "idle"
+    when = event.get("timestamp", entry.get("time"))
+    key = f"{channel}:handover:{account}:{customer}:{when}:{_HANDOVERS[name]}:{owner}"
+    return _record(key, f"{channel}.handover", account, entry, event)
 
 
 def _split_page(entry: JsonObject, account: str, where: str) -> list[JsonObject]:
@@ -301,8 +359,9 @@ class _Context:
         return first_time(*candidates, self.entry_time) or self.received_at
 
 
-def normalise(record: JsonObject, received_at: datetime) -> list[InboundMessage]:
-    """One record from ``split`` as InboundMessage(s); [] when it carries no customer message."""
+def normalise(record: JsonObject, received_at: datetime) -> list[InboundMessage | ThreadControl]:
+    """One record from ``split`` as InboundMessage(s) or a ThreadControl; [] when it carries no customer
+    message."""
     kind = record.get("kind")
     normaliser = _NORMALISERS.get(kind) if isinstance(kind, str) else None
     if normaliser is None:
@@ -310,7 +369,7 @@ def normalise(record: JsonObject, received_at: datetime) -> list[InboundMessage]
     payload = require_object(record.get("payload"), "meta record.payload")
     account = require_id(record, "account_id", "meta record")
     context = _Context(account, record.get("time"), received_at, bool(record.get("standby")))
-    return normaliser(context, payload, record)
+    return list(normaliser(context, payload, record))
 
 
 def _message(context: _Context, **fields: Any) -> InboundMessage:
@@ -409,6 +468,32 @@ def _messaging(channel: Channel) -> Callable[[_Context, JsonObject, JsonObject],
                 action=action,
                 own=own,
                 attachments=attachments,
+                standby=context.standby,
+            )
+        ]
+
+    return normalise_event
+
+
+def _thread_control(channel: Channel) -> Callable[[_Context, JsonObject, JsonObject], list[ThreadControl]]:
+    def normalise_event(context: _Context, event: JsonObject, record: JsonObject) -> list[ThreadControl]:
+        found = _handover(event)
+        if found is None:
+            raise MalformedPayload("meta handover record carries no thread control event")
+        name, value = found
+        action = _HANDOVERS[name]
+        metadata = value.get("metadata")
+        return [
+            ThreadControl(
+                channel=channel,
+                account_id=context.account,
+                customer_id=_party(event, "sender"),
+                action=action,
+                at=context.created_at(event.get("timestamp")),
+                new_owner=None if action is ControlAction.REQUEST else id_of(value.get("new_owner_app_id")),
+                previous_owner=id_of(value.get("previous_owner_app_id")),
+                metadata=metadata if isinstance(metadata, str) and metadata else None,
+                requested_by=id_of(value.get("requested_owner_app_id")),
             )
         ]
 
@@ -578,10 +663,14 @@ _WA_TEXT: dict[str, Callable[[JsonObject], str]] = {
     "order": lambda message: text_of(obj(message, "order").get("text")),
 }
 
-_NORMALISERS: dict[str, Callable[[_Context, JsonObject, JsonObject], list[InboundMessage]]] = {
+_NORMALISERS: dict[
+    str, Callable[[_Context, JsonObject, JsonObject], Sequence[InboundMessage | ThreadControl]]
+] = {
     "facebook.feed": _feed,
     "messenger.messaging": _messaging(Channel.MESSENGER),
     "instagram.messaging": _messaging(Channel.INSTAGRAM),
+    "messenger.handover": _thread_control(Channel.MESSENGER),
+    "instagram.handover": _thread_control(Channel.INSTAGRAM),
     "instagram.comments": _instagram_comment,
     "instagram.mentions": _instagram_mention,
     "whatsapp.message": _whatsapp,

@@ -8,7 +8,9 @@ Rules:
   customers' comments under the same post stay separate inquiries;
 - edits and removals change what is stored;
 - every contact, on any channel, goes on the customer's timeline;
-- a new inquiry starts its routing workflow.
+- a new inquiry starts its routing workflow;
+- a Messenger or Instagram message delivered while the company's bot owns the conversation is held, not
+  an inquiry (``kanal.intake.threads``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kanal.adapters.dynamo import AlreadyStored, DynamoStore
 from kanal.channels.meta import is_bsuid
@@ -31,6 +33,9 @@ from kanal.model import (
     Inquiry,
     Message,
 )
+
+if TYPE_CHECKING:
+    from kanal.intake.threads import ThreadRouting
 
 
 class Workflow(Protocol):
@@ -52,6 +57,7 @@ class Outcome(StrEnum):
     OWN = "own"
     UNKNOWN = "unknown"  # an edit or removal of a message Kanal never stored
     CONTACT = "contact"
+    HELD = "held"  # on the customer's timeline while the bot owns the conversation; no inquiry
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,12 @@ def identity_key(channel: str, identity: str) -> tuple[str, str]:
 
 
 def thread_key(customer_id: str, message: InboundMessage) -> str:
-    return f"{customer_id}#{message.channel}#{message.thread_id}"
+    return conversation_key(customer_id, message.channel, message.thread_id)
+
+
+def conversation_key(customer_id: str, channel: str, thread_id: str) -> str:
+    """A customer's conversation on a channel: its open inquiry is found under this key."""
+    return f"{customer_id}#{channel}#{thread_id}"
 
 
 def new_id() -> str:
@@ -83,9 +94,10 @@ def new_id() -> str:
 
 
 class Intake:
-    def __init__(self, store: DynamoStore, workflow: Workflow) -> None:
+    def __init__(self, store: DynamoStore, workflow: Workflow, threads: ThreadRouting | None = None) -> None:
         self.store = store
         self.workflow = workflow
+        self.threads = threads  # conversations owned by the company's bot (Messenger, Instagram)
 
     def ingest(self, message: InboundMessage) -> Result:
         if message.own:
@@ -117,7 +129,11 @@ class Intake:
         customer_id = self._customer_of(message)
         self.store.update_reach(customer_id, message.author)
         key = thread_key(customer_id, message)
-        result = self._join(customer_id, key, message) or self._create(customer_id, key, message)
+        result = (
+            self._hold(customer_id, key, message)
+            or self._join(customer_id, key, message)
+            or self._create(customer_id, key, message)
+        )
         contact = Contact(
             message.created_at, message.channel, "message", message.external_id, result.inquiry_id
         )
@@ -153,6 +169,11 @@ class Intake:
                 ):
                     inquiry_id = inquiry.id
         return inquiry_id
+
+    def _hold(self, customer_id: str, key: str, message: InboundMessage) -> Result | None:
+        if self.threads is not None and self.threads.hold(customer_id, key, message):
+            return Result(Outcome.HELD)
+        return None
 
     def _join(self, customer_id: str, key: str, message: InboundMessage) -> Result | None:
         inquiry_id = self._conversation_inquiry(customer_id, key, message)

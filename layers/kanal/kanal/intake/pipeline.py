@@ -6,6 +6,10 @@ SQS or the platform delivers again, or that is redriven from the dead-letter que
 An Instagram @mention arrives without its text and author: they are read from the Graph API first
 (``resolve``); a lookup that fails raises, so SQS delivers the record again (and, in the end, to the
 dead-letter queue).
+
+A Messenger or Instagram conversation changing hands (``ThreadControl``) goes to ``kanal.intake.threads``,
+which also decides about messages delivered as ``standby`` (a bot configured with ``MetaBotAppId``).
+Handing held messages over is idempotent in itself (deterministic ids, conditional writes).
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from kanal.intake.email import SOURCE as EMAIL
 from kanal.intake.email import S3MailStore
 from kanal.intake.ingest import Intake
 from kanal.intake.records import open_envelope
-from kanal.model import ContactEvent, InboundMessage
+from kanal.intake.threads import Apps, ControlApi, ThreadRouting
+from kanal.model import ContactEvent, InboundMessage, ThreadControl
 from kanal.observability import logger, metrics
 
 _config = load(
@@ -48,6 +53,7 @@ contact_idempotency = IdempotencyConfig(
     event_key_jmespath="[source, event_id]", expires_after_seconds=7 * 24 * 3600
 )
 MENTION_LOOKUP_SECONDS = 5.0  # waiting on the Graph API per lookup; SQS retries a failed one later
+_apps = Apps(kanal=_config.meta_app_id, bot=_config.meta_bot_app_id)  # a bot without MetaAppId fails here
 
 
 @cache
@@ -66,9 +72,22 @@ class RoutingWorkflow(StepFunctionsWorkflow):
 
 @cache
 def intake() -> Intake:
-    return Intake(
-        DynamoStore(), RoutingWorkflow(boto3.client("stepfunctions"), _config.routing_state_machine_arn)
-    )
+    workflow = RoutingWorkflow(boto3.client("stepfunctions"), _config.routing_state_machine_arn)
+    return Intake(DynamoStore(), workflow, threads())
+
+
+@cache
+def threads() -> ThreadRouting:
+    from kanal.adapters.threads import ThreadStore
+
+    workflow = RoutingWorkflow(boto3.client("stepfunctions"), _config.routing_state_machine_arn)
+    return ThreadRouting(DynamoStore(), ThreadStore(), _apps, _thread_control_api, workflow)
+
+
+def _thread_control_api() -> ControlApi:
+    from kanal.channels.outbound.thread_control import thread_control_api  # only a lookup needs HTTP
+
+    return thread_control_api(MENTION_LOOKUP_SECONDS)
 
 
 @idempotent_function(
@@ -107,6 +126,8 @@ def ingest_body(body: str) -> None:
     for item in normalise_record(record, received_at):
         if isinstance(item, ContactEvent):
             ingest_contact(event=item)
+        elif isinstance(item, ThreadControl):
+            threads().handover(item)
         else:
             ingest_message(message=resolve(item))
 

@@ -39,7 +39,8 @@ Errors come as ``{"error": {"message", "type", "code", "error_subcode", "is_tran
 errors, and the throttling codes 4, 17, 32, 613 (docs/graph-api/overview/rate-limiting) plus WhatsApp's
 80007, 130429 and 131056 (whatsapp/support/error-codes). Not retried: the closed windows, Messenger
 10 / 2018278 ("sent outside of allowed window", messenger-platform/error-codes) and WhatsApp 131047
-("re-engagement message"), and every other refusal.
+("re-engagement message"), and every other refusal. A reply to a conversation another app owns (10 /
+2018300) is ``ThreadOwnedByOtherApp`` (see ``thread_control``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from kanal.channels.outbound import (
     WindowClosed,
 )
 from kanal.channels.outbound.http import Answer, PlatformHttp, Retriable, RetryPolicy, retry_after
+from kanal.channels.outbound.thread_control import THREAD_OWNED, ThreadOwnedByOtherApp
 from kanal.channels.outbound.tokens import Tokens
 from kanal.channels.outbound.windows import Window, messaging_window, private_reply_window, whatsapp_window
 from kanal.model import Visibility
@@ -77,6 +79,8 @@ def classify(answer: Answer, now: float) -> None:
     label = (f"{code}/{subcode}" if subcode else str(code)) if code is not None else f"http-{answer.status}"
     message = f"Graph API error {label}: {text_of(error.get('message')) or f'HTTP {answer.status}'}"
     kind = text_of(error.get("type")) or None
+    if (code, subcode) == THREAD_OWNED:
+        raise ThreadOwnedByOtherApp(f"Graph API error {label}")
     if (code, subcode) in WINDOW_CLOSED or (code, None) in WINDOW_CLOSED:
         raise DeliveryFailed(message, code=label, retriable=False, error_type=kind)
     if (
