@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import cache, wraps
+from functools import cache, partial, wraps
 from typing import Any, TypeVar
 
 import boto3
@@ -20,6 +20,7 @@ from kanal.adapters.organisation import OrganisationStore
 from kanal.adapters.rules import current_rules, store_rules
 from kanal.api import http
 from kanal.api.auth import Caller, caller_from_context
+from kanal.api.drafts import DraftsApi
 from kanal.api.organisation import OrganisationApi
 from kanal.api.queries import Queries
 from kanal.api.work import Work
@@ -45,7 +46,7 @@ bind_organisation(_config)
 
 @cache
 def queries() -> Queries:
-    return Queries(DynamoStore(), OrganisationStore())
+    return Queries(DynamoStore(), OrganisationStore(), approves=lambda who: drafts().approves(who))
 
 
 @cache
@@ -54,6 +55,16 @@ def organisation() -> OrganisationApi:
     return OrganisationApi(
         store, Organisation(store, notifier()), routing, calendars=lambda: current_rules().calendars
     )
+
+
+@cache
+def drafts() -> DraftsApi:
+    def service() -> Any:
+        from kanal.conversation.wiring import drafts as composed  # loaded with the first draft or reply
+
+        return composed()
+
+    return DraftsApi(DynamoStore(), OrganisationStore(), service)
 
 
 @cache
@@ -139,7 +150,8 @@ def post_reply(inquiry_id: str) -> dict[str, Any]:
     from kanal.conversation.wiring import register_context, send_reply  # loaded with the first reply
 
     register_context(app.lambda_context)
-    return work().reply(caller(), inquiry_id, json_body(), send_reply)
+    who = caller()
+    return work().reply(who, inquiry_id, json_body(), partial(send_reply, gate=drafts().gate(who)))
 
 
 @route("/api/inquiries/{inquiry_id}/handover", "POST")
@@ -182,6 +194,29 @@ def reopen_inquiry(inquiry_id: str) -> dict[str, Any]:
 @route("/api/inquiries/{inquiry_id}/csat", "POST")
 def rate_inquiry(inquiry_id: str) -> Response:
     return created(work().rate(caller(), inquiry_id, json_body()))
+
+
+@route("/api/inquiries/{inquiry_id}/drafts", "POST")
+def create_draft(inquiry_id: str) -> Response:
+    return created(drafts().create(caller(), inquiry_id, json_body()))
+
+
+@route("/api/inquiries/{inquiry_id}/drafts/{draft_id}", "PUT")
+def edit_draft(inquiry_id: str, draft_id: str) -> dict[str, Any]:
+    return drafts().edit(caller(), inquiry_id, draft_id, json_body())
+
+
+@route("/api/inquiries/{inquiry_id}/drafts/{draft_id}/approve", "POST")
+def approve_draft(inquiry_id: str, draft_id: str) -> dict[str, Any]:
+    from kanal.conversation.wiring import register_context  # publishing is a reply
+
+    register_context(app.lambda_context)
+    return drafts().approve(caller(), inquiry_id, draft_id, json_body())
+
+
+@route("/api/inquiries/{inquiry_id}/drafts/{draft_id}/reject", "POST")
+def reject_draft(inquiry_id: str, draft_id: str) -> dict[str, Any]:
+    return drafts().reject(caller(), inquiry_id, draft_id, json_body())
 
 
 @route("/api/agents", "GET")

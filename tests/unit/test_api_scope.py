@@ -15,7 +15,18 @@ from kanal.api.queries import Queries
 from kanal.api.scope import Scopes
 from kanal.api.work import Work
 from kanal.errors import BadRequest, Forbidden, InvalidDocument, NotFound
-from kanal.model import Author, Channel, Escalation, Inquiry, Note, Rating, Status, Visibility
+from kanal.model import (
+    Author,
+    Channel,
+    Draft,
+    DraftStatus,
+    Escalation,
+    Inquiry,
+    Note,
+    Rating,
+    Status,
+    Visibility,
+)
 from kanal.routing.org import Agent, Team
 from tests.fakes import FakeOrganisation, at
 
@@ -96,6 +107,7 @@ class RecordingStore:
         self.reads: list[tuple[list[str], int, str | None, str, QueueFilter | None]] = []
         self.inquiries = inquiries or {}
         self.notes: list[Note] = []
+        self.drafts: list[Draft] = []
         self.contacts_read: list[tuple[str, datetime | None, int | None]] = []
 
     def queue(self, partitions, limit, cursor, index=BY_QUEUE, narrow=None):
@@ -107,6 +119,10 @@ class RecordingStore:
 
     def thread_of(self, inquiry_id: str):
         return [], [note for note in self.notes if note.inquiry_id == inquiry_id]
+
+    def conversation_of(self, inquiry_id: str):
+        messages, notes = self.thread_of(inquiry_id)
+        return messages, notes, [d for d in self.drafts if d.inquiry_id == inquiry_id]
 
     def contacts(self, customer_id, since=None, limit=None):
         self.contacts_read.append((customer_id, since, limit))
@@ -195,6 +211,20 @@ def test_the_detail_of_another_teams_inquiry_answers_as_one_that_does_not_exist(
     ((customer, since, limit),) = store.contacts_read
     assert customer == "c-1" and limit == 100 and since is not None
     assert 89 <= (datetime.now(UTC) - since).days <= 90
+
+
+def test_an_approver_sees_another_teams_inquiry_only_while_it_has_a_draft(org):
+    store = RecordingStore({"inq-1": inquiry()})
+    queries = Queries(store, org, approves=lambda caller: caller == SOPHIE)  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        queries.detail(SOPHIE, "inq-1")  # no draft to approve: as any other team's inquiry
+    store.drafts.append(
+        Draft("d-1", "inq-1", "jonas", "Hallo", Visibility.PRIVATE, DraftStatus.PENDING, datetime.now(UTC))
+    )
+    shown = queries.detail(SOPHIE, "inq-1")
+    assert [(d["id"], d["status"], d["author"]) for d in shown["drafts"]] == [("d-1", "pending", "jonas")]
+    with pytest.raises(NotFound):
+        queries.detail(STRANGER, "inq-1")
 
 
 # ---------------------------------------------------------------- what each role may do

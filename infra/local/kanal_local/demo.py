@@ -320,9 +320,30 @@ def answer_all_but_the_most_urgent(base: str, items: list[dict[str, Any]]) -> di
         answer = requests.post(
             f"{base}/api/inquiries/{item['id']}/replies", json={"text": text}, headers=headers, timeout=60
         )
+        if answer.status_code == 409 and answer.json().get("reason") == "approval_required":
+            answer_through_approval(base, item, text, headers)
+            continue
         status = answer.json().get("status") if answer.ok else answer.json().get("error")
         print(f"  {item['assignee']:7} -> {item['channel']:9} {status}")
     return escalating
+
+
+APPROVER = "mira"  # the lead of PR and marketing, the approving team of the default approval policy
+
+
+def answer_through_approval(base: str, item: dict[str, Any], text: str, headers: dict[str, str]) -> None:
+    """A reply the approval policy holds back: the owner writes a draft, PR approves it, which sends it."""
+    url = f"{base}/api/inquiries/{item['id']}/drafts"
+    written = requests.post(url, json={"text": text}, headers=headers, timeout=10)
+    if not written.ok:
+        print(f"  {item['assignee']:7} -> {item['channel']:9} {written.json().get('error')}")
+        return
+    draft = written.json()
+    approver = {"Authorization": f"Bearer {mint(APPROVER)}"}
+    answer = requests.post(f"{url}/{draft['id']}/approve", headers=approver, timeout=60)
+    status = answer.json().get("status") if answer.ok else answer.json().get("error")
+    rule = (draft.get("approval") or {}).get("rule")
+    print(f"  {item['assignee']:7} -> {item['channel']:9} draft ({rule}) approved by {APPROVER}: {status}")
 
 
 def watch(base: str, inquiry_id: str, skip: int, started: float, seconds: float) -> None:

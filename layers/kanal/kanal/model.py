@@ -351,3 +351,39 @@ class Note:
     text: str
     created_at: datetime
     kind: str = "note"  # note | transfer (the note a handover carried)
+
+
+class DraftStatus(StrEnum):
+    DRAFT = "draft"  # needs no approval: its author sends it
+    PENDING = "pending"  # waits for the approving team
+    REJECTED = "rejected"  # an approver sent it back with a comment; the author's edit submits it again
+    PUBLISHING = "publishing"  # one approval claimed it and is sending it
+    PUBLISHED = "published"
+    FAILED = "failed"  # the platform refused it after the retries; it may be approved (sent) again
+
+
+@dataclass(frozen=True)
+class DraftEvent:
+    """One entry of a draft's history: created, edited, submitted, approved, sent, rejected, published,
+    failed."""
+
+    action: str
+    by: str
+    at: datetime
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: str
+    inquiry_id: str
+    author: str
+    text: str
+    visibility: Visibility
+    status: DraftStatus
+    created_at: datetime
+    rule: str | None = None  # the approval rule it matched; None: it needs no approval
+    team: str | None = None  # the approving team
+    history: tuple[DraftEvent, ...] = ()
+    reply: dict[str, Any] | None = None  # once sent: {"id", "status", "external_id", "error"?}
+    version: int = 0

@@ -7,7 +7,7 @@ import binascii
 import heapq
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
@@ -19,7 +19,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from kanal.adapters.models import AssigneeIndex, AuthorMap, CustomerItem, InquiryItem, MessageItem, QueueIndex
-from kanal.errors import BadRequest
+from kanal.errors import BadRequest, Conflict
 from kanal.model import (
     OPEN_STATUSES,
     Attachment,
@@ -29,6 +29,9 @@ from kanal.model import (
     CustomerContext,
     Delivery,
     Direction,
+    Draft,
+    DraftEvent,
+    DraftStatus,
     Escalation,
     Handback,
     Inquiry,
@@ -46,6 +49,7 @@ from kanal.times import iso, parse_iso
 
 UNROUTED = "triage"
 NOTE = "note"  # the direction (and key prefix) of an internal note in the messages table
+DRAFT = "draft"  # the direction (and key prefix) of a draft reply in the messages table
 BY_QUEUE, BY_ASSIGNEE = "by_queue", "by_assignee"
 
 
@@ -227,6 +231,56 @@ def _note_item(note: Note, channel: str) -> MessageItem:
     )
 
 
+def _draft_json(draft: Draft) -> dict[str, Any]:
+    return {
+        "status": str(draft.status),
+        "rule": draft.rule,
+        "team": draft.team,
+        "reply": draft.reply,
+        "history": [
+            {"action": e.action, "by": e.by, "at": iso(e.at), **({"comment": e.comment} if e.comment else {})}
+            for e in draft.history
+        ],
+    }
+
+
+def to_draft(item: MessageItem) -> Draft:
+    data = item.draft or {}
+    return Draft(
+        id=item.external_id,
+        inquiry_id=item.inquiry_id,
+        author=item.author.id,
+        text=item.text,
+        visibility=Visibility(item.visibility),
+        status=DraftStatus(data.get("status", DraftStatus.DRAFT)),
+        created_at=parse_iso(item.created_at),
+        rule=data.get("rule"),
+        team=data.get("team"),
+        history=tuple(
+            DraftEvent(e["action"], e["by"], parse_iso(e["at"]), e.get("comment"))
+            for e in data.get("history", [])
+        ),
+        reply=data.get("reply"),
+        version=int(item.draft_version or 0),
+    )
+
+
+def _draft_item(draft: Draft, channel: str) -> MessageItem:
+    return MessageItem(
+        key=f"{DRAFT}#{draft.id}",
+        inquiry_id=draft.inquiry_id,
+        created_at=iso(draft.created_at),
+        channel=channel,
+        external_id=draft.id,
+        direction=DRAFT,
+        author=AuthorMap(id=draft.author),
+        text=draft.text,
+        visibility=str(draft.visibility),
+        draft=_draft_json(draft),
+        draft_version=draft.version,
+    )
+
+
 def _message_item(message: Message, in_reply_to: str | None = None) -> MessageItem:
     return MessageItem(
         key=message_key(message.channel, message.external_id),
@@ -325,14 +379,55 @@ class DynamoStore:
 
     def thread_of(self, inquiry_id: str) -> tuple[list[Message], list[Note]]:
         """The inquiry's inbound and outbound messages and its internal notes, from one query."""
+        messages, notes, _ = self.conversation_of(inquiry_id)
+        return messages, notes
+
+    def conversation_of(self, inquiry_id: str) -> tuple[list[Message], list[Note], list[Draft]]:
+        """The inquiry's messages, internal notes and draft replies, from one query."""
         messages: list[Message] = []
         notes: list[Note] = []
+        drafts: list[Draft] = []
         for item in MessageItem.by_inquiry.query(inquiry_id):
             if item.direction == NOTE:
                 notes.append(to_note(item))
+            elif item.direction == DRAFT:
+                drafts.append(to_draft(item))
             else:
                 messages.append(to_message(item))
-        return messages, notes
+        return messages, notes, drafts
+
+    # ---------------------------------------------------------------- drafts
+    def get_draft(self, inquiry_id: str, draft_id: str) -> Draft | None:
+        try:
+            item = MessageItem.get(f"{DRAFT}#{draft_id}", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return to_draft(item) if item.inquiry_id == inquiry_id and item.direction == DRAFT else None
+
+    def add_draft(self, draft: Draft, channel: str) -> Draft:
+        """Store a new draft (version 1) of an inquiry (``channel``: the inquiry's, for the item's shape)."""
+        stored = replace(draft, version=1)
+        _draft_item(stored, channel).save(condition=MessageItem.key.does_not_exist())
+        return stored
+
+    def save_draft(self, draft: Draft, expected_version: int) -> Draft:
+        """Write the draft's text and state while its stored version is ``expected_version``; Conflict when
+        another change came first (two approvers: one wins)."""
+        saved = replace(draft, version=expected_version + 1)
+        try:
+            MessageItem(f"{DRAFT}#{draft.id}").update(
+                actions=[
+                    MessageItem.text.set(saved.text),
+                    MessageItem.draft.set(_draft_json(saved)),
+                    MessageItem.draft_version.set(saved.version),
+                ],
+                condition=MessageItem.draft_version == expected_version,
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("the draft was changed meanwhile; reload it") from error
+            raise
+        return saved
 
     def add_note(self, note: Note, channel: str) -> None:
         """Store an internal note of an inquiry (``channel``: the inquiry's, kept for the item's shape)."""

@@ -103,8 +103,9 @@ class InquiryMessagesIndex(GlobalSecondaryIndex["MessageItem"]):
 class MessageItem(Model):
     """Keyed on the platform's own id ("<channel>#<external id>"): a redelivery cannot store twice.
 
-    An internal note is an item of the same inquiry keyed "note#<id>", with direction "note": one query on
-    ``by_inquiry`` reads an inquiry's conversation and its notes.
+    An internal note is an item of the same inquiry keyed "note#<id>", with direction "note", and a draft
+    reply one keyed "draft#<id>", with direction "draft": one query on ``by_inquiry`` reads an inquiry's
+    conversation, its notes and its drafts.
     """
 
     class Meta:
@@ -129,6 +130,8 @@ class MessageItem(Model):
     parent_id = UnicodeAttribute(null=True)  # inbound, public: the post, media or comment it sits under
     mentions_account = BooleanAttribute(null=True)  # inbound: @mentioned or quoted the company's account
     private_reply = UnicodeAttribute(null=True)  # inbound, public: the private message a handover sent to it
+    draft = JSONAttribute(null=True)  # a draft reply: {"status", "rule", "team", "history", "reply"}
+    draft_version = NumberAttribute(null=True)  # a draft's version: every change is conditional on it
     by_inquiry = InquiryMessagesIndex()
 
 

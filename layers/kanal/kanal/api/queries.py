@@ -8,6 +8,7 @@ a FilterExpression applied while paging, so a page is full whenever enough inqui
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,10 +75,13 @@ def _owned_teams(scope: Scope, assignee: str, team: str | None) -> tuple[str, ..
 
 
 class Queries:
-    def __init__(self, store: DynamoStore, directory: Directory) -> None:
+    def __init__(
+        self, store: DynamoStore, directory: Directory, approves: Callable[[Caller], bool] | None = None
+    ) -> None:
         self.store = store
         self.directory = directory
         self.scopes = Scopes(directory)
+        self.approves = approves  # the caller approves drafts: they see an inquiry that has one
 
     def list_inquiries(self, caller: Caller, params: dict[str, str]) -> dict[str, Any]:
         unknown = sorted(set(params) - set(PARAMETERS))
@@ -129,9 +133,14 @@ class Queries:
 
     def detail(self, caller: Caller, inquiry_id: str) -> dict[str, Any]:
         inquiry = self.store.get_inquiry(inquiry_id)
-        if inquiry is None or not self.scopes.of(caller).sees(inquiry):
+        if inquiry is None:
             raise unseen(inquiry_id)
-        messages, notes = self.store.thread_of(inquiry_id)
+        seen = self.scopes.of(caller).sees(inquiry)
+        if not seen and not (self.approves is not None and self.approves(caller)):
+            raise unseen(inquiry_id)
+        messages, notes, drafts = self.store.conversation_of(inquiry_id)
+        if not seen and not drafts:  # an approver sees another team's inquiry for its drafts
+            raise unseen(inquiry_id)
         since = datetime.now(UTC) - timedelta(days=TIMELINE_DAYS)
         timeline = self.store.contacts(inquiry.customer_id, since, limit=TIMELINE_LIMIT)
-        return detail_view(inquiry, messages, notes, timeline)
+        return detail_view(inquiry, messages, notes, timeline, drafts)

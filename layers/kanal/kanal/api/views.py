@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from kanal.adapters.dynamo import iso
-from kanal.model import Author, Contact, Handback, Inquiry, Message, Note
+from kanal.model import Author, Contact, Draft, Handback, Inquiry, Message, Note
 from kanal.routing.org import Agent, Team
 
 
@@ -102,6 +102,24 @@ def note_view(note: Note) -> dict[str, Any]:
     }
 
 
+def draft_view(draft: Draft) -> dict[str, Any]:
+    """A draft reply with who did what to it and when (``history``), and the approval it waits for."""
+    return {
+        "id": draft.id,
+        "text": draft.text,
+        "visibility": str(draft.visibility),
+        "status": str(draft.status),
+        "author": draft.author,
+        "created_at": iso(draft.created_at),
+        "approval": {"rule": draft.rule, "team": draft.team} if draft.rule else None,
+        "reply": draft.reply,
+        "history": [
+            {"action": e.action, "by": e.by, "at": iso(e.at), **({"comment": e.comment} if e.comment else {})}
+            for e in draft.history
+        ],
+    }
+
+
 def contact_view(contact: Contact) -> dict[str, Any]:
     """One entry of the customer's timeline: where and when, never what (a message is read in its inquiry)."""
     return {
@@ -139,9 +157,11 @@ def detail_view(
     messages: list[Message],
     notes: list[Note] | None = None,
     timeline: list[Contact] | None = None,
+    drafts: list[Draft] | None = None,
 ) -> dict[str, Any]:
     """The inquiry with its conversation (inbound and outbound only), its internal notes, its last handover
-    (the note the new owner reads first), the customer's timeline across channels, SLA and escalations."""
+    (the note the new owner reads first), the customer's timeline across channels, SLA and escalations,
+    and its draft replies with their history."""
     ordered = sorted(messages, key=lambda m: (m.created_at, m.external_id))
     return {
         **inquiry_view(inquiry),
@@ -153,6 +173,7 @@ def detail_view(
         "sla": sla_view(inquiry),
         "escalations": [{"tier": e.tier, "at": iso(e.at), "to": list(e.to)} for e in inquiry.escalations],
         "claimed_at": iso(inquiry.claimed_at) if inquiry.claimed_at else None,
+        "drafts": [draft_view(d) for d in sorted(drafts or [], key=lambda d: (d.created_at, d.id))],
     }
 
 

@@ -38,6 +38,9 @@ class Store(Protocol):
     def add_message(self, message: Message, in_reply_to: str | None = None) -> None: ...
 
 
+Gate = Callable[[Inquiry, Visibility], None]  # raises to refuse a reply before it is sent
+
+
 class Clock(Protocol):
     def responded(self, inquiry_id: str, at: datetime | None = None, waiting: bool = False) -> Inquiry: ...
 
@@ -80,7 +83,11 @@ class Replies:
         self.clock = clock
         self.mail_from = mail_from  # the company address of an e-mail a handover started
 
-    def reply(self, inquiry_id: str, agent_id: str, request: ReplyRequest) -> dict[str, Any]:
+    def reply(
+        self, inquiry_id: str, agent_id: str, request: ReplyRequest, gate: Gate | None = None
+    ) -> dict[str, Any]:
+        """Send the reply; ``gate`` (the agent API's approval check) may refuse it before anything is
+        sent, knowing the visibility it would go out with."""
         inquiry = self.store.get_inquiry(inquiry_id)
         if inquiry is None:
             raise NotFound(f"inquiry {inquiry_id} does not exist")
@@ -109,6 +116,8 @@ class Replies:
             email_subject=inquiry.subject,
             email_references=tuple(m.external_id for m in messages if str(m.channel) == "email"),
         )
+        if gate is not None:
+            gate(inquiry, visibility)  # e.g. ApprovalRequired: 409, nothing sent
         reply_id = uuid.uuid4().hex
         try:
             sent: Sent | None = self.client_for(on, visibility).send(outbound)  # WindowClosed: 409

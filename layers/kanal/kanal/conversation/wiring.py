@@ -1,4 +1,5 @@
-"""Replies' composition for the agent API: the store, the channel clients, the SLA clock, idempotency.
+"""Replies' composition for the agent API: the store, the channel clients, the SLA clock, idempotency;
+and the drafts' (the approval policy from Parameter Store, the notifier).
 
 A client-supplied ``idempotency_key`` makes a retried request send once (powertools idempotency, keyed on
 the inquiry and the key, with the body checked: the same key with another body is refused).
@@ -6,9 +7,11 @@ the inquiry and the key, with the body checked: the same key with another body i
 
 from __future__ import annotations
 
+import time
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -18,13 +21,18 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import ClientError
 
 from kanal.adapters.dynamo import DynamoStore
+from kanal.adapters.organisation import OrganisationStore
 from kanal.config import config
+from kanal.conversation.approval import ApprovalPolicy, compiled_approval, default_approval
+from kanal.conversation.drafts import Drafts
 from kanal.conversation.handover import Handover, PrivateRequest
-from kanal.conversation.replies import Replies, ReplyRequest
+from kanal.conversation.replies import Gate, Replies, ReplyRequest
 from kanal.errors import BadRequest, Conflict
-from kanal.routing.wiring import routing
+from kanal.routing.wiring import notifier, routing
 
 _persistence = DynamoDBPersistenceLayer(table_name=config().idempotency_table)
 _idempotency = IdempotencyConfig(
@@ -56,13 +64,13 @@ def hand_over(inquiry_id: str, agent_id: str, document: dict[str, Any]) -> dict[
 
 
 @idempotent_function(data_keyword_argument="request", config=_idempotency, persistence_store=_persistence)
-def _send_once(request: dict[str, Any]) -> dict[str, Any]:
-    return _send(request)
+def _send_once(request: dict[str, Any], gate: Gate | None = None) -> dict[str, Any]:
+    return _send(request, gate)
 
 
-def _send(request: dict[str, Any]) -> dict[str, Any]:
+def _send(request: dict[str, Any], gate: Gate | None = None) -> dict[str, Any]:
     parsed = ReplyRequest.parse(request["body"])
-    return replies().reply(request["inquiry_id"], request["agent_id"], parsed)
+    return replies().reply(request["inquiry_id"], request["agent_id"], parsed, gate)
 
 
 def register_context(context: Any) -> None:
@@ -71,17 +79,45 @@ def register_context(context: Any) -> None:
         _idempotency.register_lambda_context(context)
 
 
-def send_reply(inquiry_id: str, agent_id: str, body: Any) -> dict[str, Any]:
-    """POST /api/inquiries/{id}/replies: send (once per idempotency key) and say what happened."""
+def send_reply(inquiry_id: str, agent_id: str, body: Any, gate: Gate | None = None) -> dict[str, Any]:
+    """POST /api/inquiries/{id}/replies: send (once per idempotency key) and say what happened; ``gate``
+    refuses a reply that needs approval (409, nothing sent)."""
     key = body.get("idempotency_key") if isinstance(body, dict) else None
     if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 128):
         raise BadRequest("idempotency_key must be a string of 1 to 128 characters")
     request = {"inquiry_id": inquiry_id, "agent_id": agent_id, "key": key, "body": body}
     if key is None:
-        return _send(request)
+        return _send(request, gate)
     try:
-        return _send_once(request=request)
+        return _send_once(request=request, gate=gate)
     except IdempotencyValidationError as error:
         raise Conflict("this idempotency_key was used for another reply") from error
     except IdempotencyAlreadyInProgressError as error:
         raise Conflict("a reply with this idempotency_key is being sent") from error
+
+
+_approval_absent_until = [0.0]  # a parameter found missing is not asked for again within the cache time
+
+
+def current_approval() -> ApprovalPolicy:
+    """The stored approval policy (``KANAL_APPROVAL_PARAMETER``), or the shipped default when none is."""
+    name = config().environ.get("KANAL_APPROVAL_PARAMETER")
+    max_age = int(config().environ.get("KANAL_RULES_CACHE_SECONDS", "60"))
+    if not name or time.monotonic() < _approval_absent_until[0]:
+        return default_approval()
+    try:
+        text = parameters.get_parameter(name, max_age=max_age)
+    except GetParameterError as error:
+        cause = error.__cause__ or error.__context__
+        if isinstance(cause, ClientError) and cause.response["Error"]["Code"] == "ParameterNotFound":
+            _approval_absent_until[0] = time.monotonic() + max_age
+            return default_approval()
+        raise
+    return compiled_approval(str(text))
+
+
+@cache
+def drafts() -> Drafts:
+    return Drafts(
+        DynamoStore(), replies, current_approval, OrganisationStore(), notifier(), config().console_url
+    )
