@@ -33,6 +33,7 @@ from kanal.intake.ingest import Intake
 from kanal.intake.records import open_envelope
 from kanal.model import ContactEvent, InboundMessage
 from kanal.observability import logger, metrics
+from kanal.reporting.wiring import count_arrival
 
 _config = load(
     "inquiries_table", "messages_table", "customers_table", "idempotency_table", "routing_state_machine_arn"
@@ -76,6 +77,7 @@ def intake() -> Intake:
 )
 def ingest_message(message: InboundMessage) -> dict[str, Any]:
     result = intake().ingest(message)
+    count_arrival(result, message)
     metrics.add_metric(name=f"Inquiry{result.outcome.capitalize()}", unit="Count", value=1)
     logger.info(
         "message ingested",
