@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import boto3
 from chalice import Chalice, Response
 
+from kanal.adapters.counters import DynamoCounters, bind_reports
 from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.models import bind, bind_organisation
 from kanal.adapters.organisation import OrganisationStore
@@ -21,6 +22,7 @@ from kanal.adapters.rules import current_rules, store_rules
 from kanal.api import http
 from kanal.api.auth import Caller, caller_from_context
 from kanal.api.drafts import DraftsApi
+from kanal.api.forecast import ForecastApi
 from kanal.api.organisation import OrganisationApi
 from kanal.api.queries import Queries
 from kanal.api.work import Work
@@ -39,9 +41,11 @@ _config = load(
     "organisation_table",
     "rules_parameter",
     "notifications_topic_arn",
+    "reports_table",
 )
 bind(_config)
 bind_organisation(_config)
+bind_reports(_config)
 
 
 @cache
@@ -78,6 +82,11 @@ def hand_back(inquiry: Inquiry) -> Inquiry:
     from kanal.intake.threads_wiring import hand_back  # loaded with the first resolve
 
     return hand_back(inquiry)
+
+
+@cache
+def forecasts() -> ForecastApi:
+    return ForecastApi(DynamoCounters())
 
 
 def route(path: str, method: str) -> Callable[[View], View]:
@@ -252,3 +261,8 @@ def create_team() -> Response:
 @route("/api/teams/{team_id}", "PUT")
 def update_team(team_id: str) -> dict[str, Any]:
     return organisation().update_team(caller(), team_id, json_body())
+
+
+@route("/api/forecast", "GET")
+def get_forecast() -> dict[str, Any]:
+    return forecasts().forecast(caller(), params())

@@ -33,6 +33,7 @@ def test_every_chalice_route_has_exactly_one_api_event_in_the_template():
         "KANAL_ORGANISATION_TABLE",
         "KANAL_RULES_PARAMETER",
         "KANAL_NOTIFICATIONS_TOPIC_ARN",
+        "KANAL_REPORTS_TABLE",
     )
     environ = {**os.environ, **dict.fromkeys(settings, "unit"), "AWS_DEFAULT_REGION": "eu-central-1"}
     read = subprocess.run(

@@ -1,4 +1,4 @@
-"""The `kanal` command: `kanal local`, `kanal token AGENT_ID`, `kanal dlq list|redrive`."""
+"""The `kanal` command: `kanal local`, `kanal token AGENT_ID`, `kanal dlq list|redrive`, `kanal forecast`."""
 
 from __future__ import annotations
 
@@ -157,6 +157,10 @@ def parser() -> argparse.ArgumentParser:
     queue.add_argument("--region", default=None)
     queue.add_argument("--max", type=int, default=1000, help="at most this many records")
     queue.set_defaults(func=cmd_dlq)
+
+    from kanal_local import forecast
+
+    forecast.add_parser(commands)
     return root
 
 

@@ -47,6 +47,11 @@ class Config:
         return self.require("KANAL_ORGANISATION_TABLE")
 
     @property
+    def reports_table(self) -> str:
+        """Pre-aggregated report counters (arrivals per group and hour)."""
+        return self.require("KANAL_REPORTS_TABLE")
+
+    @property
     def console_url(self) -> str:
         """Where notifications link to (the agent console)."""
         return self.environ.get("KANAL_CONSOLE_URL") or "http://127.0.0.1:8787"

@@ -38,6 +38,7 @@ from kanal.intake.records import open_envelope
 from kanal.intake.threads import Apps, ControlApi, ThreadRouting
 from kanal.model import ContactEvent, InboundMessage, ThreadControl
 from kanal.observability import logger, metrics
+from kanal.reporting.wiring import count_arrival
 
 _config = load(
     "inquiries_table", "messages_table", "customers_table", "idempotency_table", "routing_state_machine_arn"
@@ -95,6 +96,7 @@ def _thread_control_api() -> ControlApi:
 )
 def ingest_message(message: InboundMessage) -> dict[str, Any]:
     result = intake().ingest(message)
+    count_arrival(result, message)
     metrics.add_metric(name=f"Inquiry{result.outcome.capitalize()}", unit="Count", value=1)
     logger.info(
         "message ingested",

@@ -1,0 +1,1 @@
+"""Figures and aggregates: the arrival counters and the staffing forecast."""
