@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from kanal.adapters.dynamo import iso
-from kanal.model import Author, Contact, Inquiry, Message, Note
+from kanal.channels.outbound.windows import window
+from kanal.model import Author, Contact, Direction, Inquiry, Message, Note, Visibility
 from kanal.routing.org import Agent, Team
 
 
@@ -39,6 +41,8 @@ def inquiry_view(inquiry: Inquiry) -> dict[str, Any]:
         if priority and priority.sla_due_at
         else None,
         "breached": bool(inquiry.sla and inquiry.sla.breached),
+        "sla_warn_at": iso(inquiry.sla.warn_at) if inquiry.sla and inquiry.sla.warn_at else None,
+        "sla_paused": bool(inquiry.sla and inquiry.sla.paused),
         "assignee": inquiry.assignee,
         "team": inquiry.team,
         "customer_id": inquiry.customer_id,
@@ -128,14 +132,37 @@ def rating_view(inquiry: Inquiry) -> dict[str, Any] | None:
     return {"score": rating.score, "nps": rating.nps, "agent": rating.agent, "at": iso(rating.at)}
 
 
+def windows_view(inquiry: Inquiry, ordered: list[Message], now: datetime) -> dict[str, Any]:
+    """The channel's window for a public and for a private reply to the customer's latest message, as the
+    replies route would judge it now (kanal.channels.outbound.windows): open, how long, or why not."""
+    inbound = [m for m in ordered if m.direction is Direction.IN and not m.removed]
+    if not inbound:
+        return {}
+    latest = inbound[-1]
+    views: dict[str, Any] = {}
+    for visibility in Visibility:
+        found = window(inquiry.channel, visibility, latest.created_at, now, answering=latest.visibility)
+        views[str(visibility)] = {
+            "open": found.open,
+            "name": found.name,
+            "closes_at": iso(found.closes_at) if found.closes_at else None,
+            "remaining_seconds": int(found.remaining.total_seconds()) if found.remaining is not None else None,
+            "reason": found.reason,
+            "options": list(found.options),
+        }
+    return views
+
+
 def detail_view(
     inquiry: Inquiry,
     messages: list[Message],
     notes: list[Note] | None = None,
     timeline: list[Contact] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The inquiry with its conversation (inbound and outbound only), its internal notes, its last handover
-    (the note the new owner reads first), the customer's timeline across channels, SLA and escalations."""
+    (the note the new owner reads first), the customer's timeline across channels, SLA and escalations,
+    and the channel's reply windows now."""
     ordered = sorted(messages, key=lambda m: (m.created_at, m.external_id))
     return {
         **inquiry_view(inquiry),
@@ -147,6 +174,7 @@ def detail_view(
         "sla": sla_view(inquiry),
         "escalations": [{"tier": e.tier, "at": iso(e.at), "to": list(e.to)} for e in inquiry.escalations],
         "claimed_at": iso(inquiry.claimed_at) if inquiry.claimed_at else None,
+        "windows": windows_view(inquiry, ordered, now or datetime.now(UTC)),
     }
 
 
