@@ -47,6 +47,8 @@ def test_a_queue_item_says_when_its_owner_is_warned_and_whether_its_clock_is_pau
     assert item["sla_warn_at"] == "2026-12-01T12:48:00Z"
     assert item["sla_due_at"] == "2026-12-01T13:00:00Z"
     assert item["sla_paused"] is False
+    assert item["sla_responded"] is False
+    assert item["sla_tier"] == 0
     assert inquiry_view(inquiry(Channel.X, Visibility.PUBLIC))["sla_warn_at"] is None
 
 

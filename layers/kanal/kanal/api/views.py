@@ -43,6 +43,8 @@ def inquiry_view(inquiry: Inquiry) -> dict[str, Any]:
         "breached": bool(inquiry.sla and inquiry.sla.breached),
         "sla_warn_at": iso(inquiry.sla.warn_at) if inquiry.sla and inquiry.sla.warn_at else None,
         "sla_paused": bool(inquiry.sla and inquiry.sla.paused),
+        "sla_responded": bool(inquiry.sla and inquiry.sla.responded),
+        "sla_tier": inquiry.sla.tier if inquiry.sla else 0,
         "assignee": inquiry.assignee,
         "team": inquiry.team,
         "customer_id": inquiry.customer_id,
