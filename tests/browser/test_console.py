@@ -88,3 +88,102 @@ def test_a_webhook_appears_in_the_queue_and_the_agent_claims_and_answers_it(cons
     )
     assert page.locator("#reply-text").input_value() == ""
     console.shot("answered")
+
+
+def test_customer_text_that_looks_like_html_is_shown_as_text(console, local, http, desk):
+    # Given a customer who writes markup with a script in an event handler
+    markup = "<img src=x onerror=alert(1)>"
+    delivery = fresh(fixture("meta/messenger_text.json", Ids()), desk.word)
+    delivery["entry"][0]["messaging"][0]["message"]["text"] = f"{markup} {desk.word} <b>bold</b>"
+    assert deliver(http, local, "meta", delivery).status_code == 200
+    # When the admin signs in with the local agent picker and opens it
+    page = console.page
+    page.goto(f"{local.url}/")
+    page.locator("button[data-agent='admin']").click()
+    row = row_of(page, desk.word)
+    row.wait_for(timeout=30_000)
+    console.shot("queue")
+    row.click()
+    message = page.locator("#conversation .message.in .text").first
+    message.wait_for()
+    console.shot("opened")
+    # Then the markup reads as the customer wrote it, and nothing of it became an element or ran
+    assert message.inner_text() == f"{markup} {desk.word} <b>bold</b>"
+    assert markup in row.inner_text()
+    assert page.locator("#main img, #main b").count() == 0
+    assert console.dialogs == []
+
+
+@pytest.mark.sla_minutes(1)
+def test_a_lead_sees_the_breached_inquiry_of_their_team_first(console, local, http, admin_headers, desk):
+    # Given two inquiries of the lead's team: a WhatsApp one whose one-minute SLA (a second here) passes
+    # unanswered until it is breached, and a Messenger one still on time
+    late = fresh(fixture("meta/whatsapp_text.json", Ids()), desk.word)
+    assert deliver(http, local, "meta", late).status_code == 200
+    on_time = fresh(fixture("meta/messenger_text.json", Ids()), desk.word)
+    assert deliver(http, local, "meta", on_time).status_code == 200
+
+    def breached_and_other():
+        page = http.get(f"{local.url}/api/inquiries", params={"team": desk.team}, headers=admin_headers).json()
+        flags = sorted(i["breached"] for i in page["items"])
+        return flags == [False, True]
+
+    eventually(breached_and_other, timeout=40, interval=0.5)
+    # When the lead signs in and opens the team view with the keyboard
+    page = console.page
+    console.open_as(mint(desk.lead, groups=["agents", "leads"]))
+    page.locator("#nav-team").focus()
+    page.keyboard.press("Enter")
+    first = page.locator("#team-inquiries tr[data-id]").first
+    first.wait_for()
+    page.wait_for_function("() => document.querySelectorAll('#team-inquiries tr[data-id]').length === 2")
+    console.shot("team")
+    # Then the breached WhatsApp inquiry is first, marked, with its clock in red
+    assert first.get_attribute("data-breached") == "true"
+    assert first.locator(".channel").get_attribute("title") == "WhatsApp"
+    assert "breached" in first.inner_text()
+    assert first.locator(".sla").get_attribute("data-state") == "breached"
+    second = page.locator("#team-inquiries tr[data-id]").nth(1)
+    assert second.get_attribute("data-breached") == "false"
+    # ahead of the more urgent band, which the queue's own ranking (band, then due) puts first
+    assert (first.locator(".band").inner_text(), second.locator(".band").inner_text()) == ("P4", "P3")
+    # And the team's agents with their status and caseload
+    agents = page.locator("#team-agents tr[data-agent]")
+    assert sorted(agents.evaluate_all("rows => rows.map(r => r.dataset.agent)")) == sorted(desk.agents)
+    assert re.fullmatch(r"\d+ / 3", agents.first.locator("td").nth(3).inner_text())
+
+
+def test_german_is_remembered_and_an_expired_session_goes_back_to_sign_in(console, local):
+    page = console.page
+    # Given an agent signed in with the picker, by keyboard alone
+    page.goto(f"{local.url}/")
+    page.locator("button[data-agent='jonas']").wait_for()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.dataset.agent || document.activeElement.id")
+    assert focused  # the focus is on a control, not lost
+    page.locator("button[data-agent='jonas']").focus()
+    page.keyboard.press("Enter")
+    page.locator("#queue-heading").wait_for()
+    # When they choose German
+    page.locator("#language").select_option("de")
+    page.locator("#queue-heading", has_text="Warteschlange").wait_for()
+    console.shot("german")
+    # Then it stays German after a reload
+    page.reload()
+    page.locator("#queue-heading", has_text="Warteschlange").wait_for()
+    assert page.locator("#sign-out").inner_text() == "Abmelden"
+    # When the API refuses the token (forged, as an expired or revoked one is refused)
+    console.expected.append(r"status of 401")
+    forged = mint("jonas").rsplit(".", 1)[0] + ".forged"
+    page.evaluate("token => sessionStorage.setItem('kanal.token', token)", forged)
+    page.locator("#filter-band").select_option("P1")
+    # Then the agent is back at sign-in, told why, in their language
+    page.locator(".signin .notice", has_text="abgelaufen").wait_for()
+    console.shot("expired")
+    assert page.evaluate("() => sessionStorage.getItem('kanal.token')") is None
+    assert page.locator("#bar").is_hidden()
+    # And signing out of a fresh session leaves nothing behind
+    page.locator("button[data-agent='jonas']").click()
+    page.locator("#sign-out").click()
+    page.locator(".signin").wait_for()
+    assert page.evaluate("() => sessionStorage.getItem('kanal.token')") is None
