@@ -63,7 +63,10 @@ def console(local, browser, request) -> Iterator[Console]:
     page = context.new_page()
     page.set_default_timeout(15_000)
     opened = Console(page, local.url, re.sub(r"\W+", "-", request.node.name).strip("-"))
-    page.on("console", lambda m: opened.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: opened.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+    )
     page.on("pageerror", lambda e: opened.errors.append(f"page error: {e}"))
 
     def dialog(d: Any) -> None:

@@ -124,7 +124,9 @@ def test_a_lead_sees_the_breached_inquiry_of_their_team_first(console, local, ht
     assert deliver(http, local, "meta", on_time).status_code == 200
 
     def breached_and_other():
-        page = http.get(f"{local.url}/api/inquiries", params={"team": desk.team}, headers=admin_headers).json()
+        page = http.get(
+            f"{local.url}/api/inquiries", params={"team": desk.team}, headers=admin_headers
+        ).json()
         flags = sorted(i["breached"] for i in page["items"])
         return flags == [False, True]
 

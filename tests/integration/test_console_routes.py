@@ -23,7 +23,9 @@ def test_the_page_its_files_and_its_config_are_served_with_a_strict_content_secu
     }
 
 
-@pytest.mark.parametrize("path", ["/assets/../../template.yaml", "/assets/%2e%2e/index.html", "/assets/none.js"])
+@pytest.mark.parametrize(
+    "path", ["/assets/../../template.yaml", "/assets/%2e%2e/index.html", "/assets/none.js"]
+)
 def test_nothing_outside_the_console_files_is_served(local, http, path):
     answer = http.get(f"{local.url}{path}")
     assert answer.status_code in (403, 404)  # a client may resolve the dots first: then no route is there
@@ -39,7 +41,9 @@ def test_the_local_sign_in_lists_the_seeded_agents_and_mints_their_tokens(local,
     claims = verify(answer.json()["token"])
     assert claims is not None and claims["cognito:username"] == "lena"
     assert claims["cognito:groups"] == ["agents", "leads"]
-    queue = http.get(f"{local.url}/api/inquiries", headers={"Authorization": f"Bearer {answer.json()['token']}"})
+    queue = http.get(
+        f"{local.url}/api/inquiries", headers={"Authorization": f"Bearer {answer.json()['token']}"}
+    )
     assert queue.status_code == 200
 
 

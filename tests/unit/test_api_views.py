@@ -75,7 +75,9 @@ def test_a_closed_window_carries_the_reason_and_the_options_and_public_replies_h
     assert closed["open"] is False
     assert "131047" in closed["reason"]
     assert closed["options"] == ["template", "wait_for_customer"]
-    x = detail_view(inquiry(Channel.X, Visibility.PUBLIC), [message("in-1", Direction.IN, Visibility.PUBLIC, 30)])
+    x = detail_view(
+        inquiry(Channel.X, Visibility.PUBLIC), [message("in-1", Direction.IN, Visibility.PUBLIC, 30)]
+    )
     assert x["windows"]["public"] == {
         "open": True,
         "name": "none",

@@ -1,4 +1,4 @@
-"""The `kanal` command: `kanal local`, `kanal token AGENT_ID`, `kanal dlq list|redrive`, `kanal console publish`."""
+"""The `kanal` command: `kanal local`, `kanal token ID`, `kanal dlq list|redrive`, `kanal console publish`."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from kanal_local import auth
-from kanal_local.seed import organisation_document, groups_of
+from kanal_local.seed import groups_of, organisation_document
 from kanal_local.template import ROOT
 
 CONSOLE_DIR = ROOT / "infra" / "console"
@@ -88,7 +88,7 @@ def token(request: Request) -> Response:
         body = None
     agent_id = body.get("agent_id") if isinstance(body, dict) else None
     if not isinstance(agent_id, str) or not agent_id:
-        return _json(400, {"error": "send {\"agent_id\": \"...\"} naming a seeded agent"})
+        return _json(400, {"error": 'send {"agent_id": "..."} naming a seeded agent'})
     if groups_of(agent_id) is None:
         return _json(400, {"error": f"{agent_id} is not a seeded agent (GET /local/agents lists them)"})
     return _json(200, {"token": auth.mint(agent_id), "agent_id": agent_id, "hours": auth.TOKEN_HOURS})

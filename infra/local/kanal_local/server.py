@@ -198,7 +198,10 @@ class LocalServer:
         self.stack.stop()
 
     def banner(self) -> str:
-        lines = [f"Kanal local stack on {self.url}", f"  console:       {self.url}/  (sign in as any seeded agent)"]
+        lines = [
+            f"Kanal local stack on {self.url}",
+            f"  console:       {self.url}/  (sign in as any seeded agent)",
+        ]
         lines += [f"  health:        {self.url}/healthz"]
         lines += [f"  webhook:       {self.url}{path}  ({method})" for path, method in self._webhook_paths()]
         lines += [f"  agent API:     {self.url}/api  (token: kanal token admin)"]

@@ -148,7 +148,9 @@ def windows_view(inquiry: Inquiry, ordered: list[Message], now: datetime) -> dic
             "open": found.open,
             "name": found.name,
             "closes_at": iso(found.closes_at) if found.closes_at else None,
-            "remaining_seconds": int(found.remaining.total_seconds()) if found.remaining is not None else None,
+            "remaining_seconds": int(found.remaining.total_seconds())
+            if found.remaining is not None
+            else None,
             "reason": found.reason,
             "options": list(found.options),
         }
