@@ -11,6 +11,9 @@ export class ApiError extends Error {
     this.reason = body && body.reason;
     this.options = (body && body.options) || [];
     this.errors = (body && body.errors) || [];
+    // No such route on this installation: the gateway answers it ({"message"}), not the agent API
+    // ({"error"}); API Gateway's REST APIs say 403 "Missing Authentication Token", the local one 404.
+    this.noRoute = (status === 404 || status === 403) && Boolean(body) && !("error" in body) && "message" in body;
   }
 }
 

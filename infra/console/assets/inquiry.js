@@ -166,7 +166,7 @@ export function createInquiry({ api, t, me, onChanged, onOpen }) {
       await refresh();
       onChanged();
     } catch (failure) {
-      if (failure.status === 404 && failure.message !== `inquiry ${id} does not exist`) {
+      if (failure.noRoute) {
         unsupported.add("handover");
         renderActions();
         say(t("handover.unavailable"));
@@ -310,7 +310,7 @@ export function createInquiry({ api, t, me, onChanged, onOpen }) {
       say(t("done.drafted"));
       await refresh();
     } catch (failure) {
-      if (failure.status === 404 && failure.message !== `inquiry ${id} does not exist`) {
+      if (failure.noRoute) {
         unsupported.add("drafts");
         parts.draft.hidden = true;
         say(t("draft.unavailable"));

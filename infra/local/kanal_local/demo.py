@@ -313,7 +313,7 @@ DEMO_AGENT = "lena"
 
 def print_console(base: str) -> None:
     print(f"open the console as {DEMO_AGENT} (lead of Social care):   stop with Ctrl-C")
-    print(f"  {base}/#token={mint(DEMO_AGENT)}")
+    print(f"  {base}/#token={mint(DEMO_AGENT)}", flush=True)  # the last line, also through a pipe
 
 
 def answer_all_but_the_most_urgent(base: str, items: list[dict[str, Any]]) -> dict[str, Any] | None:
