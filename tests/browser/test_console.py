@@ -189,3 +189,49 @@ def test_german_is_remembered_and_an_expired_session_goes_back_to_sign_in(consol
     page.locator("#sign-out").click()
     page.locator(".signin").wait_for()
     assert page.evaluate("() => sessionStorage.getItem('kanal.token')") is None
+
+
+def test_the_agent_hands_a_public_comment_over_to_a_private_chat_and_the_answer_joins_it(
+    console, local, http, desk
+):
+    from kanal_local.sandbox import private_reply_recipient
+    from tests.integration.test_handover import dm_from
+
+    # Given Ana signed in, and a customer's public Facebook comment routed to her
+    ana = desk.agents[0]
+    offline(desk.agents[1])
+    page = console.page
+    console.open_as(mint(ana, groups=["agents"]))
+    comment = fresh(fixture("meta/page_feed_comment_add.json", Ids()), desk.word)
+    assert deliver(http, local, "meta", comment).status_code == 200
+    row = row_of(page, desk.word)
+    row.wait_for(timeout=30_000)
+    row.click()
+    page.locator("#action-claim").click()
+    page.locator("#inquiry-outcome", has_text="Claimed").wait_for()
+    console.shot("public")
+    # When she hands it over to a private chat from the page
+    page.locator("#action-handover").click()
+    page.locator("#inquiry-outcome", has_text="Handed over").wait_for(timeout=30_000)
+    page.locator("#conversation .message.out.private").wait_for()
+    console.shot("handed-over")
+    # Then the private reply and the short public answer are in the conversation, marked as such
+    marks = page.locator("#conversation .message").evaluate_all(
+        "ms => ms.map(m => [m.dataset.direction, m.dataset.visibility, m.querySelector('.channel').title])"
+    )
+    assert marks == [
+        ["in", "public", "Facebook"],
+        ["out", "private", "Messenger"],
+        ["out", "public", "Facebook"],
+    ]
+    # When the customer answers privately, in Messenger
+    comment_id = comment["entry"][0]["changes"][0]["value"]["comment_id"]
+    answer = dm_from("meta/messenger_text.json", private_reply_recipient(comment_id), desk.word)
+    answer["entry"][0]["messaging"][0]["message"]["text"] = f"Hier privat meine Rechnungsnummer {desk.word}"
+    assert deliver(http, local, "meta", answer).status_code == 200
+    # Then it appears in the same conversation on the open page, as the private half
+    joined = page.locator("#conversation .message.in.private", has_text="meine Rechnungsnummer")
+    joined.wait_for(timeout=30_000)
+    assert joined.locator(".channel").get_attribute("title") == "Messenger"
+    assert page.locator("#conversation .message").count() == 4
+    console.shot("private-answer")
