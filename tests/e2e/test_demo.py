@@ -25,7 +25,6 @@ def test_the_demo_routes_notifies_and_escalates_one_inquiry_tier_by_tier():
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
     )
     assert process.stdout is not None
     lines: list[str] = []
@@ -34,12 +33,15 @@ def test_the_demo_routes_notifies_and_escalates_one_inquiry_tier_by_tier():
     deadline = time.monotonic() + 120
     try:
         # When it has run until the escalating inquiry has passed both tiers
+        # (raw reads: a text stream would buffer lines that select() then no longer reports)
+        pending = b""
         while time.monotonic() < deadline and not any("/#token=" in line for line in lines):
             if selector.select(timeout=1):
-                line = process.stdout.readline()
-                if not line:
+                chunk = os.read(process.stdout.fileno(), 65536)
+                if not chunk:
                     break
-                lines.append(line.rstrip())
+                *complete, pending = (pending + chunk).split(b"\n")
+                lines += [line.decode("utf-8", "replace").rstrip() for line in complete]
         link = lines[-1].strip() if lines else ""
         page = requests.get(link.split("#")[0], timeout=10) if "/#token=" in link else None
     finally:

@@ -101,13 +101,13 @@ async function route(message) {
   } else {
     if (main.firstChild !== views.panes) fill(main, views.panes);
     current = [views.queue, views.inquiry];
-    if (name === "inquiry" && id) {
+    if ((name === "inquiry" || name === "inquiries") && id) { // #/inquiries/ID: the notifications' links
       const inquiryId = decodeURIComponent(id);
       views.queue.select(inquiryId);
       views.inquiry.show(inquiryId);
     }
   }
-  header(who, name === "inquiry" ? "queue" : name);
+  header(who, name.startsWith("inquir") ? "queue" : name);
   for (const part of current) if (part !== views.inquiry) part.refresh();
 }
 
