@@ -39,8 +39,11 @@ bench: install  ## benchmarks print their figures and write them to benchmarks/r
 	$(BIN)/python benchmarks/bench_intake.py
 	$(BIN)/python benchmarks/bench_routing.py
 
-deploy:  ## into your AWS account (default region eu-central-1, see samconfig.toml)
+STACK ?= kanal
+
+deploy: install  ## into your AWS account (default region eu-central-1, see samconfig.toml), then the console
 	sam build && sam deploy --guided
+	$(BIN)/kanal console publish --stack $(STACK)
 
 # `sam build` calls this for the agent API: Chalice's app.py alone (the domain comes from the layer).
 build-ApiFunction:

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import requests
+
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +25,6 @@ def test_the_demo_routes_notifies_and_escalates_one_inquiry_tier_by_tier():
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
     )
     assert process.stdout is not None
     lines: list[str] = []
@@ -32,12 +33,17 @@ def test_the_demo_routes_notifies_and_escalates_one_inquiry_tier_by_tier():
     deadline = time.monotonic() + 120
     try:
         # When it has run until the escalating inquiry has passed both tiers
-        while time.monotonic() < deadline and not any("now owned by" in line for line in lines):
+        # (raw reads: a text stream would buffer lines that select() then no longer reports)
+        pending = b""
+        while time.monotonic() < deadline and not any("/#token=" in line for line in lines):
             if selector.select(timeout=1):
-                line = process.stdout.readline()
-                if not line:
+                chunk = os.read(process.stdout.fileno(), 65536)
+                if not chunk:
                     break
-                lines.append(line.rstrip())
+                *complete, pending = (pending + chunk).split(b"\n")
+                lines += [line.decode("utf-8", "replace").rstrip() for line in complete]
+        link = lines[-1].strip() if lines else ""
+        page = requests.get(link.split("#")[0], timeout=10) if "/#token=" in link else None
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -49,4 +55,7 @@ def test_the_demo_routes_notifies_and_escalates_one_inquiry_tier_by_tier():
     assert " assigned   e-mail+SMS to " in output, output
     assert "warning" in output and "escalation SMS        to ops" in output, output
     assert "breached: True" in output, output
+    # and ends with the console's address, signed in as a demo agent, which serves the console
+    assert link.startswith("http://127.0.0.1:") and page is not None, output
+    assert page.status_code == 200 and '<script type="module" src="/assets/app.js">' in page.text
     assert "Traceback" not in output and '"level":' not in output and "Warning:" not in output, output

@@ -1,4 +1,5 @@
-"""The `kanal` command: `kanal local`, `kanal token AGENT_ID`, `kanal dlq list|redrive`, `kanal forecast`."""
+"""The `kanal` command: `kanal local`, `kanal token ID`, `kanal dlq list|redrive`, `kanal forecast`,
+`kanal console publish`."""
 
 from __future__ import annotations
 
@@ -119,6 +120,21 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     return dlq.redrive(target, args.max)
 
 
+def cmd_console(args: argparse.Namespace) -> int:
+    """Upload the console's files and its config.json (from the stack's outputs) to its bucket."""
+    import boto3
+
+    from kanal_local.console import publish
+
+    session = boto3.session.Session(region_name=args.region)
+    stack = session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    keys = publish(session.client("s3"), outputs, session.region_name)
+    print(f"published {len(keys)} files to s3://{outputs['ConsoleBucketName']}")
+    print(f"the console: {outputs['ConsoleDistributionUrl']}/")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="kanal", description="Kanal: social customer care on AWS.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -161,6 +177,11 @@ def parser() -> argparse.ArgumentParser:
     from kanal_local import forecast
 
     forecast.add_parser(commands)
+    console = commands.add_parser("console", help="publish the agent console to a deployed stack")
+    console.add_argument("action", choices=["publish"])
+    console.add_argument("--stack", required=True, help="the CloudFormation stack (samconfig.toml: kanal)")
+    console.add_argument("--region", default=None)
+    console.set_defaults(func=cmd_console)
     return root
 
 

@@ -296,6 +296,7 @@ def replay(server: LocalServer, pause: float = 0.3, watch_seconds: float = 75) -
     started = time.monotonic()
     escalating = answer_all_but_the_most_urgent(base, items)
     if escalating is None:
+        print_console(base)
         return
     print(
         f"\nnobody answers the {escalating['priority']['band']} {escalating['channel']} inquiry; its clock "
@@ -303,7 +304,16 @@ def replay(server: LocalServer, pause: float = 0.3, watch_seconds: float = 75) -
     )
     watch(base, escalating["id"], len(seen), started, watch_seconds)
     print(f"\nwhat left for the platforms: {base}/sandbox/outbox and {base}/local/emails")
-    print(f"the console's data: {base}/api/inquiries (token: kanal token admin)   stop with Ctrl-C")
+    print_console(base)
+
+
+# The demo's console user: the social team's lead sees its queue, its agents and the escalation.
+DEMO_AGENT = "lena"
+
+
+def print_console(base: str) -> None:
+    print(f"open the console as {DEMO_AGENT} (lead of Social care):   stop with Ctrl-C")
+    print(f"  {base}/#token={mint(DEMO_AGENT)}", flush=True)  # the last line, also through a pipe
 
 
 def answer_all_but_the_most_urgent(base: str, items: list[dict[str, Any]]) -> dict[str, Any] | None:

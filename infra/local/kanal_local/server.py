@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from kanal_local import auth, sandbox, sms
+from kanal_local import auth, console, sandbox, sms
 from kanal_local.gateway import Gateway, Route
 from kanal_local.sandbox import ChannelSandbox
 from kanal_local.stack import LocalStack
@@ -107,6 +107,11 @@ class LocalServer:
             self.gateway.add_local(method, sandbox.FAULTS, self.sandbox.faults)
         self.gateway.add_local_prefix(sandbox.GRAPH, self.sandbox.handle)
         self.gateway.add_local_prefix(sandbox.X, self.sandbox.handle)
+        self.gateway.add_local("GET", "/", console.index)
+        self.gateway.add_local("GET", "/config.json", console.local_config)
+        self.gateway.add_local("GET", "/local/agents", console.agents)
+        self.gateway.add_local("POST", "/local/token", console.token)
+        self.gateway.add_local_prefix(console.ASSETS, console.asset)
         self._server.app = self.gateway
         self.ready.set()
         return self
@@ -193,7 +198,11 @@ class LocalServer:
         self.stack.stop()
 
     def banner(self) -> str:
-        lines = [f"Kanal local stack on {self.url}", f"  health:        {self.url}/healthz"]
+        lines = [
+            f"Kanal local stack on {self.url}",
+            f"  console:       {self.url}/  (sign in as any seeded agent)",
+        ]
+        lines += [f"  health:        {self.url}/healthz"]
         lines += [f"  webhook:       {self.url}{path}  ({method})" for path, method in self._webhook_paths()]
         lines += [f"  agent API:     {self.url}/api  (token: kanal token admin)"]
         lines += [

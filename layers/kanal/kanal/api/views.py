@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from kanal.adapters.dynamo import iso
-from kanal.model import Author, Contact, Draft, Handback, Inquiry, Message, Note
+from kanal.channels.outbound.windows import window
+from kanal.model import (
+    Author,
+    Channel,
+    Contact,
+    Direction,
+    Draft,
+    Handback,
+    Inquiry,
+    Message,
+    Note,
+    Visibility,
+)
 from kanal.routing.org import Agent, Team
 
 
@@ -39,6 +52,10 @@ def inquiry_view(inquiry: Inquiry) -> dict[str, Any]:
         if priority and priority.sla_due_at
         else None,
         "breached": bool(inquiry.sla and inquiry.sla.breached),
+        "sla_warn_at": iso(inquiry.sla.warn_at) if inquiry.sla and inquiry.sla.warn_at else None,
+        "sla_paused": bool(inquiry.sla and inquiry.sla.paused),
+        "sla_responded": bool(inquiry.sla and inquiry.sla.responded),
+        "sla_tier": inquiry.sla.tier if inquiry.sla else 0,
         "assignee": inquiry.assignee,
         "team": inquiry.team,
         "customer_id": inquiry.customer_id,
@@ -152,16 +169,43 @@ def rating_view(inquiry: Inquiry) -> dict[str, Any] | None:
     return {"score": rating.score, "nps": rating.nps, "agent": rating.agent, "at": iso(rating.at)}
 
 
+def windows_view(inquiry: Inquiry, ordered: list[Message], now: datetime) -> dict[str, Any]:
+    """The channel's window for a public and for a private reply to the customer's latest message, as the
+    replies route would judge it now (kanal.channels.outbound.windows): open, how long, or why not. The
+    latest message's own channel counts: after a handover the customer writes in the private chat."""
+    inbound = [m for m in ordered if m.direction is Direction.IN and not m.removed]
+    if not inbound:
+        return {}
+    latest = inbound[-1]
+    views: dict[str, Any] = {}
+    for visibility in Visibility:
+        found = window(
+            Channel(str(latest.channel)), visibility, latest.created_at, now, answering=latest.visibility
+        )
+        views[str(visibility)] = {
+            "open": found.open,
+            "name": found.name,
+            "closes_at": iso(found.closes_at) if found.closes_at else None,
+            "remaining_seconds": int(found.remaining.total_seconds())
+            if found.remaining is not None
+            else None,
+            "reason": found.reason,
+            "options": list(found.options),
+        }
+    return views
+
+
 def detail_view(
     inquiry: Inquiry,
     messages: list[Message],
     notes: list[Note] | None = None,
     timeline: list[Contact] | None = None,
     drafts: list[Draft] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The inquiry with its conversation (inbound and outbound only), its internal notes, its last handover
     (the note the new owner reads first), the customer's timeline across channels, SLA and escalations,
-    and its draft replies with their history."""
+    its draft replies with their history, and the channel's reply windows now."""
     ordered = sorted(messages, key=lambda m: (m.created_at, m.external_id))
     return {
         **inquiry_view(inquiry),
@@ -174,6 +218,7 @@ def detail_view(
         "escalations": [{"tier": e.tier, "at": iso(e.at), "to": list(e.to)} for e in inquiry.escalations],
         "claimed_at": iso(inquiry.claimed_at) if inquiry.claimed_at else None,
         "drafts": [draft_view(d) for d in sorted(drafts or [], key=lambda d: (d.created_at, d.id))],
+        "windows": windows_view(inquiry, ordered, now or datetime.now(UTC)),
     }
 
 
