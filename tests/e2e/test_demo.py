@@ -52,6 +52,8 @@ def test_the_demo_routes_notifies_and_escalates_one_inquiry_tier_by_tier():
     assert "the queue (9 open inquiries" in output, output
     answered = [line for line in lines if line.strip().endswith(" sent")]
     assert len(answered) == 8, output  # every owner's reply left on its own channel
+    assert "moved to a private chat: messenger private reply sent, public note sent" in output, output
+    assert "the customer's Messenger answer joined the same inquiry: in facebook public" in output, output
     assert " assigned   e-mail+SMS to " in output, output
     assert "warning" in output and "escalation SMS        to ops" in output, output
     assert "breached: True" in output, output

@@ -322,9 +322,14 @@ def answer_all_but_the_most_urgent(base: str, items: list[dict[str, Any]]) -> di
     if not assigned:
         return None
     escalating, others = assigned[0], assigned[1:]
+    private = next((i for i in others if i["channel"] == "facebook" and i["assignee"] != APPROVER), None)
     print(f"\nthe owners answer {len(others)} of them in time, each on the customer's own channel:")
     for item in others:
         headers = {"Authorization": f"Bearer {mint(item['assignee'])}"}
+        if item is private:
+            requests.post(f"{base}/api/inquiries/{item['id']}/claim", headers=headers, timeout=10)
+            hand_over_to_private(base, item, headers)
+            continue
         text = "Danke, wir kümmern uns darum!" if item.get("language") == "de" else "Thanks, we are on it!"
         requests.post(f"{base}/api/inquiries/{item['id']}/claim", headers=headers, timeout=10)
         answer = requests.post(
@@ -354,6 +359,33 @@ def answer_through_approval(base: str, item: dict[str, Any], text: str, headers:
     status = answer.json().get("status") if answer.ok else answer.json().get("error")
     rule = (draft.get("approval") or {}).get("rule")
     print(f"  {item['assignee']:7} -> {item['channel']:9} draft ({rule}) approved by {APPROVER}: {status}")
+
+
+def hand_over_to_private(base: str, item: dict[str, Any], headers: dict[str, str]) -> None:
+    """A public comment moved into a private chat: a private reply by comment id and a short public note;
+    the customer's Messenger answer from the PSID the private reply reached joins the same inquiry."""
+    url = f"{base}/api/inquiries/{item['id']}"
+    moved = requests.post(f"{url}/handover", json={"to": "private"}, headers=headers, timeout=60)
+    if not moved.ok:
+        print(f"  {item['assignee']:7} -> {item['channel']:9} handover refused: {moved.json().get('error')}")
+        return
+    private, public = moved.json()["private"], moved.json().get("public") or {}
+    print(
+        f"  {item['assignee']:7} -> {item['channel']:9} moved to a private chat: {private['channel']} "
+        f"private reply {private['status']}, public note {public.get('status', 'none')}"
+    )
+    answer = messenger("Lukas Weber", "Danke! Meine Bestellnummer ist 55-2210.")
+    answer["entry"][0]["messaging"][0]["sender"]["id"] = private["recipient_id"]
+    post(base, "meta", answer)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        messages = requests.get(url, headers=headers, timeout=10).json().get("messages", [])
+        if len(messages) >= 4:
+            halves = ", ".join(f"{m['direction']} {m['channel']} {m['visibility']}" for m in messages)
+            print(f"  {'':7}    the customer's Messenger answer joined the same inquiry: {halves}")
+            return
+        time.sleep(0.5)
+    print(f"  {'':7}    the customer's Messenger answer has not arrived yet")
 
 
 def watch(base: str, inquiry_id: str, skip: int, started: float, seconds: float) -> None:
