@@ -19,6 +19,7 @@ from typing import Any
 
 from kanal.errors import Conflict, InvalidRules
 from kanal.model import Inquiry, Visibility
+from kanal.schemas import packaged, problems
 
 SCHEMA_FILE = "approval.schema.json"
 DEFAULT_FILE = "approval.json"
@@ -70,21 +71,12 @@ def needs_approval(policy: ApprovalPolicy, inquiry: Inquiry, visibility: Visibil
     return next((rule for rule in policy.rules if rule.matches(inquiry, visibility)), None)
 
 
-@cache
 def approval_schema() -> dict[str, Any]:
-    text = resources.files("kanal.conversation").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+    return packaged("kanal.conversation", SCHEMA_FILE)
 
 
 def validate_approval(document: object) -> list[str]:
-    from jsonschema import Draft202012Validator  # only where a policy is loaded (the store adapter is not)
-
-    validator = Draft202012Validator(approval_schema())
-    return [
-        f"{error.json_path}: {error.message}"
-        for error in sorted(validator.iter_errors(document), key=lambda e: e.json_path)
-    ]
+    return problems("kanal.conversation", SCHEMA_FILE, document)
 
 
 def load_approval(document: dict[str, Any]) -> ApprovalPolicy:

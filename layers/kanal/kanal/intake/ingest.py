@@ -180,7 +180,7 @@ class Intake:
         if inquiry_id is None:
             return None
         try:
-            self.store.add_message(_message(inquiry_id, message), message.in_reply_to)
+            self.store.add_message(stored_message(inquiry_id, message), message.in_reply_to)
         except AlreadyStored:
             return Result(Outcome.DUPLICATE, inquiry_id)
         self.workflow.followed_up(inquiry_id)
@@ -204,7 +204,7 @@ class Intake:
             subject=message.subject,
         )
         try:
-            self.store.create_inquiry(inquiry, _message(inquiry.id, message), key, message.in_reply_to)
+            self.store.create_inquiry(inquiry, stored_message(inquiry.id, message), key, message.in_reply_to)
         except AlreadyStored:
             # a concurrent delivery stored this message, or opened this conversation's inquiry first
             stored = self.store.get_message(message.channel, message.external_id)
@@ -244,7 +244,8 @@ class Intake:
         return Result(Outcome.CONTACT)
 
 
-def _message(inquiry_id: str, message: InboundMessage) -> Message:
+def stored_message(inquiry_id: str, message: InboundMessage) -> Message:
+    """The customer's message as it is stored under ``inquiry_id``."""
     return Message(
         inquiry_id=inquiry_id,
         channel=message.channel,

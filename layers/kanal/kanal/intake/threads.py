@@ -44,12 +44,11 @@ from kanal.adapters.threads import Owner, held_id
 from kanal.channels.language import guess
 from kanal.channels.outbound import DeliveryFailed
 from kanal.channels.outbound.thread_control import ThreadOwnedByOtherApp
-from kanal.intake.ingest import Workflow, conversation_key, identity_key
+from kanal.intake.ingest import Workflow, conversation_key, identity_key, stored_message
 from kanal.model import (
     Channel,
     Contact,
     ControlAction,
-    Direction,
     Handback,
     InboundMessage,
     Inquiry,
@@ -144,7 +143,7 @@ class ThreadRouting:
         if owner != self.apps.bot:
             return False
         with suppress(AlreadyStored):  # the same message, delivered again meanwhile
-            self.owners.hold(_held(message, key))
+            self.owners.hold(stored_message(held_id(key), message))
         logger.info(
             "message held while the bot owns the conversation", extra={"channel": str(message.channel)}
         )
@@ -290,17 +289,3 @@ class ThreadRouting:
         )
         logger.info("conversation passed back to the bot", extra={"inquiry_id": inquiry.id})
         return self.owners.record_handback(inquiry.id, Handback(now, bot, "passed"))
-
-
-def _held(message: InboundMessage, key: str) -> Message:
-    return Message(
-        inquiry_id=held_id(key),
-        channel=message.channel,
-        external_id=message.external_id,
-        direction=Direction.IN,
-        author=message.author,
-        text=message.text,
-        visibility=message.visibility,
-        created_at=message.created_at,
-        attachments=message.attachments,
-    )

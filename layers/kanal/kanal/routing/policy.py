@@ -12,9 +12,8 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from kanal.errors import InvalidRules
+from kanal.schemas import packaged, problems
 
 SCHEMA_FILE = "escalation.schema.json"
 DEFAULT_FILE = "escalation.json"
@@ -38,19 +37,12 @@ class Policy:
     tiers: tuple[Tier, ...]
 
 
-@cache
 def policy_schema() -> dict[str, Any]:
-    text = resources.files("kanal.routing").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+    return packaged("kanal.routing", SCHEMA_FILE)
 
 
 def validate_policy(document: object) -> list[str]:
-    validator = Draft202012Validator(policy_schema())
-    return [
-        f"{error.json_path}: {error.message}"
-        for error in sorted(validator.iter_errors(document), key=lambda e: e.json_path)
-    ]
+    return problems("kanal.routing", SCHEMA_FILE, document)
 
 
 def load_policy(document: dict[str, Any]) -> Policy:
