@@ -50,7 +50,11 @@ bind_reports(_config)
 
 @cache
 def queries() -> Queries:
-    return Queries(DynamoStore(), OrganisationStore(), approves=lambda who: drafts().approves(who))
+    return Queries(DynamoStore(), OrganisationStore(), approves=approves)
+
+
+def approves(who: Caller, team: str | None) -> bool:
+    return drafts().approves(who, team)
 
 
 @cache

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,12 +58,13 @@ class Console:
         self.page.goto(f"{self.url}{path}{token}")
 
 
-@pytest.fixture
-def console(local, browser, request) -> Iterator[Console]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
+@contextmanager
+def _opened(local: Any, browser: Any, name: str, locale: str) -> Iterator[Console]:
+    """A fresh browser context and page, whose console errors, page errors and dialogs fail the test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    opened = Console(page, local.url, re.sub(r"\W+", "-", request.node.name).strip("-"))
+    opened = Console(page, local.url, name)
     page.on(
         "console",
         lambda m: opened.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
@@ -79,3 +81,20 @@ def console(local, browser, request) -> Iterator[Console]:
     unexpected = [e for e in opened.errors if not any(re.search(p, e) for p in opened.expected)]
     assert unexpected == [], unexpected
     assert opened.dialogs == [], opened.dialogs
+
+
+def _name(request: Any) -> str:
+    return re.sub(r"\W+", "-", request.node.name).strip("-")
+
+
+@pytest.fixture
+def console(local, browser, request) -> Iterator[Console]:
+    with _opened(local, browser, _name(request), "en-GB") as opened:
+        yield opened
+
+
+@pytest.fixture
+def second_console(local, browser, request) -> Iterator[Console]:
+    """A second person at their own browser (in German), beside the one of ``console``."""
+    with _opened(local, browser, f"{_name(request)}-second", "de-DE") as opened:
+        yield opened

@@ -215,7 +215,7 @@ def test_the_detail_of_another_teams_inquiry_answers_as_one_that_does_not_exist(
 
 def test_an_approver_sees_another_teams_inquiry_only_while_it_has_a_draft(org):
     store = RecordingStore({"inq-1": inquiry()})
-    queries = Queries(store, org, approves=lambda caller: caller == SOPHIE)  # type: ignore[arg-type]
+    queries = Queries(store, org, approves=lambda caller, team: caller == SOPHIE)  # type: ignore[arg-type]
     with pytest.raises(NotFound):
         queries.detail(SOPHIE, "inq-1")  # no draft to approve: as any other team's inquiry
     store.drafts.append(
@@ -225,6 +225,35 @@ def test_an_approver_sees_another_teams_inquiry_only_while_it_has_a_draft(org):
     assert [(d["id"], d["status"], d["author"]) for d in shown["drafts"]] == [("d-1", "pending", "jonas")]
     with pytest.raises(NotFound):
         queries.detail(STRANGER, "inq-1")
+
+
+def test_the_detail_says_for_each_draft_whether_the_caller_approves_for_its_team(org):
+    # Given an inquiry of social with a draft for pr, one that needed no approval (the policy's team, pr,
+    # approves it) and one for a team an older policy named
+    store = RecordingStore({"inq-1": inquiry()})
+    now = datetime.now(UTC)
+    store.drafts += [
+        Draft("d-1", "inq-1", "jonas", "Hallo", Visibility.PUBLIC, DraftStatus.PENDING, now, "r", "pr"),
+        Draft("d-2", "inq-1", "jonas", "Tschüss", Visibility.PRIVATE, DraftStatus.DRAFT, now),
+        Draft("d-3", "inq-1", "jonas", "Servus", Visibility.PUBLIC, DraftStatus.PENDING, now, "r", "legal"),
+    ]
+    asked: list[tuple[str, str | None]] = []
+
+    def approves(caller: Caller, team: str | None) -> bool:  # sophie approves for pr, the policy's team
+        asked.append((caller.agent_id, team))
+        return caller == SOPHIE and team in ("pr", None)
+
+    queries = Queries(store, org, approves=approves)  # type: ignore[arg-type]
+    # Then sophie may approve pr's drafts and not legal's; jonas, their author, approves none
+    shown = {d["id"]: d["can_approve"] for d in queries.detail(SOPHIE, "inq-1")["drafts"]}
+    assert shown == {"d-1": True, "d-2": True, "d-3": False}
+    mine = {d["id"]: d["can_approve"] for d in queries.detail(JONAS, "inq-1")["drafts"]}
+    assert mine == {"d-1": False, "d-2": False, "d-3": False}
+    # and the roster is asked once per team and caller, not once per draft
+    assert asked.count(("sophie", "pr")) == 1 and asked.count(("jonas", "legal")) == 1
+    # and without an approval service nobody approves
+    plain = Queries(store, org)  # type: ignore[arg-type]
+    assert [d["can_approve"] for d in plain.detail(JONAS, "inq-1")["drafts"]] == [False, False, False]
 
 
 # ---------------------------------------------------------------- what each role may do

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from kanal.api.http import error_body
 from kanal.channels.outbound import WindowClosed
 from kanal.conversation.approval import (
     ApprovalPolicy,
@@ -370,6 +371,9 @@ def test_a_reply_that_needs_approval_is_refused_unless_an_approver_writes_it():
     with pytest.raises(ApprovalRequired) as caught:
         drafts.check_reply(inquiry("P2"), Visibility.PUBLIC, nobody_approves)
     assert caught.value.reason == "approval_required" and caught.value.options == ["draft"]
+    body = error_body(caught.value)  # what the replies route answers with the 409
+    assert body["reason"] == "approval_required" and body["options"] == ["draft"]
+    assert body["approval"] == {"rule": "public-urgent", "team": "pr"}
     drafts.check_reply(inquiry("P2"), Visibility.PUBLIC, lambda team: team == "pr")  # PR answers itself
     drafts.check_reply(inquiry("P3"), Visibility.PUBLIC, nobody_approves)
 

@@ -1,7 +1,8 @@
 // The one module that knows the agent API's routes and how it answers errors.
 //
 // Every error is an ApiError with the HTTP status and the body's `error` (plus `reason` and `options`
-// when a channel's window or a handover refuses). A 401 (no token, an expired or a forged one) calls
+// when a channel's window or a handover refuses, and `approval` {rule, team} when a reply needs the approving
+// team's approval). A 401 (no token, an expired or a forged one) calls
 // `onUnauthorized`, which sends the agent back to sign-in.
 
 export class ApiError extends Error {
@@ -11,6 +12,7 @@ export class ApiError extends Error {
     this.reason = body && body.reason;
     this.options = (body && body.options) || [];
     this.errors = (body && body.errors) || [];
+    this.approval = (body && body.approval) || null; // approval_required: {rule, team}
     // No such route on this installation: the gateway answers it ({"message"}), not the agent API
     // ({"error"}); API Gateway's REST APIs say 403 "Missing Authentication Token", the local one 404.
     this.noRoute = (status === 404 || status === 403) && Boolean(body) && !("error" in body) && "message" in body;
@@ -60,6 +62,7 @@ export function createApi({ base = "", token, onUnauthorized }) {
     csat: (id, body) => post(`${path(id)}/csat`, body),
     handover: (id) => post(`${path(id)}/handover`, { to: "private" }),
     draft: (id, body) => post(`${path(id)}/drafts`, body),
+    editDraft: (id, draft, body) => call("PUT", `${path(id)}/drafts/${encodeURIComponent(draft)}`, body),
     approveDraft: (id, draft, body) => post(`${path(id)}/drafts/${encodeURIComponent(draft)}/approve`, body),
     rejectDraft: (id, draft, body) => post(`${path(id)}/drafts/${encodeURIComponent(draft)}/reject`, body),
     agents: () => call("GET", "/api/agents"),

@@ -3,8 +3,8 @@
 // (reply, note, transfer, CSAT) are built once per inquiry, so typed text survives every update.
 
 import { h, fill, channelMark, bandMark, slaMark, paintSla, duration, when, changed } from "./ui.js";
+import { createDrafts } from "./drafts.js";
 
-const DONE_DRAFTS = new Set(["approved", "rejected", "sent"]);
 const typed = new Map(); // inquiry id -> reply text not sent yet
 
 function latestInbound(detail) {
@@ -28,6 +28,7 @@ export function createInquiry({ api, t, me, onChanged, onOpen }) {
   let detail = null;
   let parts = null;
   let teams = [];
+  let drafts = null; // the drafts section (drafts.js)
   const unsupported = new Set(); // routes the API answered 404 for: their controls stay hidden
   const lead = me.groups.includes("leads") || me.groups.includes("admins");
 
@@ -50,7 +51,13 @@ export function createInquiry({ api, t, me, onChanged, onOpen }) {
     parts.outcome.setAttribute("role", "alert");
   }
 
-  async function act(run, done) {
+  function teamName(team) {
+    const found = teams.find((candidate) => candidate.id === team);
+    return found ? found.name : team || "";
+  }
+
+  // Run a request, say what it did, show the change; a refusal is shown unless `refused` takes it.
+  async function act(run, done, refused) {
     try {
       const result = await run();
       if (done) say(done(result));
@@ -59,7 +66,7 @@ export function createInquiry({ api, t, me, onChanged, onOpen }) {
       return result;
     } catch (failure) {
       if (failure.status === 401) return null;
-      sayError(failure);
+      if (!(refused && refused(failure))) sayError(failure);
       return null;
     }
   }
@@ -73,9 +80,11 @@ export function createInquiry({ api, t, me, onChanged, onOpen }) {
     const window = h("p", { class: "window", id: "reply-window", "aria-live": "polite" });
     const send = h("button", { type: "submit", id: "reply-send" }, t("reply.send"));
     const draft = h("button", { type: "button", id: "reply-draft", hidden: true, onclick: () => saveDraft() }, t("draft.save"));
+    const approval = h("p", { class: "notice", id: "reply-approval", role: "alert", hidden: true });
     const reply = h("form", { id: "reply-form", "aria-label": t("reply.title"), onsubmit: (e) => { e.preventDefault(); sendReply(); } },
       h("h2", {}, t("reply.title")), text, h("div", { class: "row" }, visibility,
-        h("label", { class: "inline" }, waiting, " ", t("reply.waiting"))), window, h("div", { class: "row" }, send, draft));
+        h("label", { class: "inline" }, waiting, " ", t("reply.waiting"))), window, approval, h("div", { class: "row" }, send, draft));
+    drafts = createDrafts({ api, t, me, inquiryId: id, teamName, run: act, say });
 
     const noteText = h("textarea", { id: "note-text", "aria-label": t("note.text") });
     const noteForm = h("form", { id: "note-form", onsubmit: (e) => { e.preventDefault(); addNote(); } },
@@ -105,10 +114,10 @@ export function createInquiry({ api, t, me, onChanged, onOpen }) {
       outcome: h("p", { id: "inquiry-outcome", role: "status", "aria-live": "polite" }),
       handedOver: h("p", { class: "notice", id: "transfer-shown", hidden: true }),
       conversation: h("ol", { class: "conversation", id: "conversation", "aria-label": t("conversation.title") }),
-      drafts: h("section", { id: "drafts", hidden: true }),
+      drafts: drafts.element,
       notes: h("ul", { id: "notes" }),
       timeline: h("ul", { id: "timeline" }),
-      text, visibility, waiting, window, send, draft, reply, noteText, toTeam, toAgent, transferNote, transfer,
+      text, visibility, waiting, window, send, draft, approval, reply, noteText, toTeam, toAgent, transferNote, transfer,
       score, nps, csat, csatForm,
     };
     fill(element,
@@ -195,25 +204,9 @@ export function createInquiry({ api, t, me, onChanged, onOpen }) {
 
   function renderDrafts() {
     const supported = Array.isArray(detail.drafts) && !unsupported.has("drafts");
-    parts.drafts.hidden = !supported || !detail.drafts.length;
     parts.draft.hidden = !supported || detail.status === "resolved";
-    if (!supported || !changed(parts.drafts, detail.drafts)) return;
-    fill(parts.drafts, h("h2", {}, t("draft.title")), h("ul", {}, detail.drafts.map((d) => {
-      const pending = !DONE_DRAFTS.has(d.status);
-      const edit = h("textarea", { "aria-label": t("draft.edit"), dataset: { draft: d.id } });
-      edit.value = d.text;
-      const comment = h("input", { "aria-label": t("draft.comment") });
-      return h("li", { dataset: { draft: d.id } },
-        h("div", { class: "row" }, h("span", { class: "pill" }, t(`draft.status.${d.status}`) || d.status),
-          h("span", { class: `pill ${d.visibility}` }, t(`visibility.${d.visibility}`)), h("span", { class: "muted" }, d.author)),
-        pending && lead ? edit : h("p", { class: "text" }, d.text),
-        (d.history || []).length ? h("ul", { class: "muted" }, d.history.map((step) =>
-          h("li", {}, [step.action || step.status, step.by || step.author, when(step.at), step.comment].filter(Boolean).join(" · ")))) : null,
-        pending && lead ? h("div", { class: "row" },
-          h("button", { type: "button", onclick: () => act(() => api.approveDraft(id, d.id, edit.value !== d.text ? { text: edit.value } : {}), () => t("done.approved")) }, t("draft.approve")),
-          comment,
-          h("button", { type: "button", onclick: () => act(() => api.rejectDraft(id, d.id, { comment: comment.value }), () => t("done.rejected")) }, t("draft.reject"))) : null);
-    })));
+    if (!supported) { parts.drafts.hidden = true; return; }
+    drafts.show(detail.drafts);
   }
 
   function renderNotes() {
@@ -287,9 +280,10 @@ export function createInquiry({ api, t, me, onChanged, onOpen }) {
     const visibility = parts.visibility.querySelector("input:checked")?.value;
     parts.send.disabled = true;
     const key = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+    parts.approval.hidden = true;
     const result = await act(() => api.reply(id, { text, visibility, waiting: parts.waiting.checked, idempotency_key: key }),
-      (r) => (r.status === "sent" ? t("done.sent") : t("done.failed", { error: r.error || "" })));
-    parts.send.disabled = false;
+      (r) => (r.status === "sent" ? t("done.sent") : t("done.failed", { error: r.error || "" })), needsApproval);
+    parts.send.disabled = detail.status === "resolved";
     if (result && result.status === "sent") {
       parts.text.value = "";
       parts.waiting.checked = false;
@@ -299,16 +293,33 @@ export function createInquiry({ api, t, me, onChanged, onOpen }) {
     }
   }
 
+  // The reply route's 409 approval_required: nothing was sent; the typed text stays for the draft.
+  function needsApproval(failure) {
+    if (failure.status !== 409 || failure.reason !== "approval_required" || unsupported.has("drafts")) return false;
+    const team = failure.approval && failure.approval.team;
+    fill(parts.approval, team ? t("reply.needs_approval", { team: teamName(team) }) : t("reply.needs_approval_any"),
+      " ", t("reply.save_as_draft"));
+    parts.approval.hidden = false;
+    say("");
+    parts.draft.hidden = false;
+    parts.draft.focus();
+    return true;
+  }
+
   async function saveDraft() {
     const text = parts.text.value.trim();
-    if (!text) { say(t("reply.empty"), "error"); return; }
+    if (!text) { say(t("reply.empty"), "error"); parts.text.focus(); return; }
     const visibility = parts.visibility.querySelector("input:checked")?.value;
     try {
-      await api.draft(id, { text, visibility });
+      const saved = await api.draft(id, { text, visibility });
       parts.text.value = "";
+      parts.approval.hidden = true;
       typed.delete(id);
-      say(t("done.drafted"));
+      say(saved.status === "pending"
+        ? t("done.drafted", { team: teamName(saved.approval && saved.approval.team) })
+        : t("done.drafted_unapproved"));
       await refresh();
+      onChanged();
     } catch (failure) {
       if (failure.noRoute) {
         unsupported.add("drafts");

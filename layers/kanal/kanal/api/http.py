@@ -45,6 +45,9 @@ def error_body(error: Exception) -> dict[str, Any]:
     reason, options = getattr(error, "reason", None), getattr(error, "options", None)
     if isinstance(reason, str) and isinstance(options, list):  # a channel's window refused it
         body["reason"], body["options"] = reason, options
+    approval = getattr(error, "approval", None)
+    if isinstance(approval, dict):  # a reply that needs approval: the rule and the approving team
+        body["approval"] = approval
     return body
 
 

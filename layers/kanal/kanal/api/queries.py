@@ -18,7 +18,7 @@ from kanal.api.auth import Caller
 from kanal.api.scope import Directory, Scope, Scopes, unseen
 from kanal.api.views import detail_view, inquiry_view
 from kanal.errors import BadRequest, Forbidden
-from kanal.model import OPEN_STATUSES, Channel, Status
+from kanal.model import OPEN_STATUSES, Channel, Draft, Status
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 25
@@ -76,12 +76,17 @@ def _owned_teams(scope: Scope, assignee: str, team: str | None) -> tuple[str, ..
 
 class Queries:
     def __init__(
-        self, store: DynamoStore, directory: Directory, approves: Callable[[Caller], bool] | None = None
+        self,
+        store: DynamoStore,
+        directory: Directory,
+        approves: Callable[[Caller, str | None], bool] | None = None,
     ) -> None:
         self.store = store
         self.directory = directory
         self.scopes = Scopes(directory)
-        self.approves = approves  # the caller approves drafts: they see an inquiry that has one
+        # approves(caller, team): the caller approves drafts for team (None: the policy's approving team);
+        # an approver sees an inquiry that has a draft
+        self.approves = approves
 
     def list_inquiries(self, caller: Caller, params: dict[str, str]) -> dict[str, Any]:
         unknown = sorted(set(params) - set(PARAMETERS))
@@ -136,11 +141,24 @@ class Queries:
         if inquiry is None:
             raise unseen(inquiry_id)
         seen = self.scopes.of(caller).sees(inquiry)
-        if not seen and not (self.approves is not None and self.approves(caller)):
+        if not seen and not (self.approves is not None and self.approves(caller, None)):
             raise unseen(inquiry_id)
         messages, notes, drafts = self.store.conversation_of(inquiry_id)
         if not seen and not drafts:  # an approver sees another team's inquiry for its drafts
             raise unseen(inquiry_id)
         since = datetime.now(UTC) - timedelta(days=TIMELINE_DAYS)
         timeline = self.store.contacts(inquiry.customer_id, since, limit=TIMELINE_LIMIT)
-        return detail_view(inquiry, messages, notes, timeline, drafts)
+        return detail_view(inquiry, messages, notes, timeline, drafts, can_approve=self._approver(caller))
+
+    def _approver(self, caller: Caller) -> Callable[[Draft], bool]:
+        """Whether the caller approves (and rejects) a draft: for its approving team, asked once per team."""
+        asked: dict[str | None, bool] = {}
+
+        def can_approve(draft: Draft) -> bool:
+            if self.approves is None:
+                return False
+            if draft.team not in asked:
+                asked[draft.team] = self.approves(caller, draft.team)
+            return asked[draft.team]
+
+        return can_approve

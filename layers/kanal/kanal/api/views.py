@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -202,10 +203,12 @@ def detail_view(
     timeline: list[Contact] | None = None,
     drafts: list[Draft] | None = None,
     now: datetime | None = None,
+    can_approve: Callable[[Draft], bool] | None = None,
 ) -> dict[str, Any]:
     """The inquiry with its conversation (inbound and outbound only), its internal notes, its last handover
     (the note the new owner reads first), the customer's timeline across channels, SLA and escalations,
-    its draft replies with their history, and the channel's reply windows now."""
+    its draft replies with their history and whether the caller approves each (``can_approve``), and the
+    channel's reply windows now."""
     ordered = sorted(messages, key=lambda m: (m.created_at, m.external_id))
     return {
         **inquiry_view(inquiry),
@@ -217,7 +220,10 @@ def detail_view(
         "sla": sla_view(inquiry),
         "escalations": [{"tier": e.tier, "at": iso(e.at), "to": list(e.to)} for e in inquiry.escalations],
         "claimed_at": iso(inquiry.claimed_at) if inquiry.claimed_at else None,
-        "drafts": [draft_view(d) for d in sorted(drafts or [], key=lambda d: (d.created_at, d.id))],
+        "drafts": [
+            {**draft_view(d), "can_approve": bool(can_approve and can_approve(d))}
+            for d in sorted(drafts or [], key=lambda d: (d.created_at, d.id))
+        ],
         "windows": windows_view(inquiry, ordered, now or datetime.now(UTC)),
     }
 

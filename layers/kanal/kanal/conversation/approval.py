@@ -55,7 +55,8 @@ class ApprovalPolicy:
 
 
 class ApprovalRequired(Conflict):
-    """The reply must be approved first (409 with ``reason`` and ``options``): nothing was sent."""
+    """The reply must be approved first (409 with ``reason``, ``options`` and ``approval`` {``rule``,
+    ``team``}): nothing was sent."""
 
     def __init__(self, rule: Rule, team: str) -> None:
         super().__init__(
@@ -64,6 +65,7 @@ class ApprovalRequired(Conflict):
         self.rule = rule
         self.reason = APPROVAL_REQUIRED
         self.options = [DRAFT_OPTION]
+        self.approval = {"rule": rule.id, "team": team}  # the body's ``approval``: who is to approve it
 
 
 def needs_approval(policy: ApprovalPolicy, inquiry: Inquiry, visibility: Visibility) -> Rule | None:
