@@ -239,6 +239,11 @@ def run(inquiries: int, concurrency: int) -> dict[str, Any]:
     server.stack.dispatcher.observers.append(calls.observe)
     calls.time_scoring()
     notified_before = len(server.stack.notifications.items())
+    names = {
+        v: k.removeprefix("KANAL_").removesuffix("_TABLE").lower()
+        for k, v in server.stack.environment.items()
+        if k.endswith("_TABLE")
+    }
     try:
         lifecycles = Lifecycles(server)
         meter.enabled = calls.enabled = True
@@ -252,7 +257,12 @@ def run(inquiries: int, concurrency: int) -> dict[str, Any]:
     finally:
         server.stop()
         meter.uninstall()
-    return measured(meter, calls, done, notifications, started_s, played_s, concurrency)
+    results = measured(meter, calls, done, notifications, started_s, played_s, concurrency)
+    results["dynamodb"] = {
+        key: {names.get(t, t): v for t, v in value.items()} if isinstance(value, dict) else value
+        for key, value in results["dynamodb"].items()
+    }
+    return results
 
 
 def measured(
