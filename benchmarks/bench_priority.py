@@ -19,6 +19,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from summary import figure
+
 from kanal.model import Author, Channel, Contact, CustomerContext, Inquiry, Visibility
 from kanal.priority import LocalSentiment, default_rules, score_inquiry
 
@@ -237,6 +239,16 @@ def main(argv: list[str] | None = None) -> int:
         "machine": platform.machine(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    results["figures"] = [
+        figure(
+            "inquiries scored per second (median, one core)",
+            results["inquiries_per_second_median"],
+            "1/s",
+            TARGET_PER_SECOND,
+            ">=",
+            f"p99 {results['latency_us']['p99']} us per inquiry; {args.runs} runs of {args.count:,}",
+        )
+    ]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from summary import figure
 
 RESULTS = Path(__file__).resolve().parent / "results" / "routing.json"
 PAGE_ID = "104870982355621"
@@ -887,6 +888,39 @@ def print_table(results: dict[str, Any]) -> None:
         )
 
 
+def routing_figures(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The results' figures against their budgets, for benchmarks/summary.py."""
+    happy = results["transitions"]["paths"]["HappyPath"]
+    reads = results["decision_reads"]
+    capacity = results["waiting_capacity"]
+    return [
+        figure(
+            "state transitions, answered in time and resolved",
+            happy["state_transitions"],
+            "",
+            TRANSITIONS_BUDGET,
+            "<=",
+            f"${happy['usd_per_1000_inquiries']:.3f} per 1,000 inquiries",
+        ),
+        figure(
+            "routing decision: items read at 100x the agents",
+            reads["ratio_1000_to_10"],
+            "x",
+            READ_RATIO_BUDGET,
+            "<=",
+            f"organisation table {reads['organisation_ratio_1000_to_10']}x; "
+            f"{reads['scenarios']['10']['items_read']} items with 10 agents in other teams",
+        ),
+        figure(
+            "routing executions held waiting (local stack)",
+            capacity["waiting_at_most"],
+            "",
+            note=f"largest step completed: {capacity['largest_level_reached']}; "
+            f"stopped: {capacity.get('stopped') or 'no'}",
+        ),
+    ]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
@@ -935,6 +969,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    results["figures"] = routing_figures(results)
     print_table(results)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
