@@ -38,6 +38,8 @@ bench: install  ## benchmarks print their figures and write them to benchmarks/r
 	$(BIN)/python benchmarks/bench_priority.py
 	$(BIN)/python benchmarks/bench_intake.py
 	$(BIN)/python benchmarks/bench_routing.py
+	$(BIN)/python benchmarks/bench_ack.py
+	$(BIN)/python benchmarks/bench_burst.py
 
 STACK ?= kanal
 
