@@ -7,13 +7,15 @@ stack do not share one interpreter) and runs, each on a fresh stack:
 
 1. ``rate``: 200 deliveries/s of the traffic mix for ``--rate-seconds``; ack latency p50/p95/p99 as the
    senders see it (request sent to answer read, over loopback). Budget: p99 at most 50 ms.
-2. ``burst``: ``--burst`` deliveries spread over ``--within`` seconds; all must be answered 200. Then the
+2. ``burst``: ``--burst`` deliveries spread over ``--within`` seconds; all must be answered 200 (sending
+   gives up after ``--send-seconds``, 60, and counts the rest as not sent, so `make bench` ends). Then the
    ingest queue drains while the benchmark watches its depth for at most ``--drain-seconds``: the drain
    rate is records taken off the queue per second. When the queue is empty in time, the books are checked
    (lost 0, duplicated 0); when it is not, the drain time is projected from the rate and the books'
    figures say they could not be closed within the benchmark's time.
 
-Prints a table and writes ``benchmarks/results/burst.json``. Takes about 3 minutes.
+Prints a table and writes ``benchmarks/results/burst.json``. Takes about 3 minutes (the last run: 349 s
+with 90 s of sending and 60 s of drain; the defaults now 60 s and 30 s).
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ def rate_part(seconds: float) -> dict[str, Any]:
     }
 
 
-def burst_part(count: int, within: float, drain_seconds: float) -> dict[str, Any]:
+def burst_part(count: int, within: float, drain_seconds: float, send_seconds: float) -> dict[str, Any]:
     from kanal_local.load import (
         Plan,
         Progress,
@@ -132,6 +134,7 @@ def burst_part(count: int, within: float, drain_seconds: float) -> dict[str, Any
             target, Traffic(seed=11, email=True), Plan.burst(count, within), 48, Progress(enabled=False)
         )
         sender.prepare()
+        sender.give_up_after = send_seconds  # a stack that cannot keep up must not hold make bench
         started = time.time()
         sent_in = sender.run()
         inspection = inspection_of(target)
@@ -156,7 +159,8 @@ def burst_part(count: int, within: float, drain_seconds: float) -> dict[str, Any
     return {
         "planned": {"deliveries": count, "within_s": within},
         "sent_in_s": round(sent_in, 2),
-        "all_acked": len(acked) == len(sender.results),
+        "all_acked": len(acked) == count,
+        "not_sent": sender.unsent,
         "acked": len(acked),
         "records_accepted": records,
         "statuses": dict(sorted(Counter(str(r.status) for r in sender.results).items())),
@@ -200,7 +204,13 @@ def figures(rate: dict[str, Any], burst: dict[str, Any]) -> list[dict[str, Any]]
             "compare": ">=",
             "ok": burst["all_acked"],
             "note": f"{burst['planned']['deliveries']} in {burst['planned']['within_s']} s, "
-            f"sent in {burst['sent_in_s']} s",
+            f"sent in {burst['sent_in_s']} s"
+            + (
+                ""
+                if burst["all_acked"]
+                else f"; {burst['not_sent']} not sent when the benchmark gave up sending: the local stack "
+                "acknowledged slower than they were due (one interpreter for webhooks, ingest and routing)"
+            ),
         },
         {
             "name": "burst drain rate",
@@ -237,12 +247,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-seconds", type=float, default=10)
     parser.add_argument("--burst", type=int, default=10_000)
     parser.add_argument("--within", type=float, default=60)
-    parser.add_argument("--drain-seconds", type=float, default=60)
+    parser.add_argument("--drain-seconds", type=float, default=30)
+    parser.add_argument(
+        "--send-seconds", type=float, default=60, help="give up sending after this (the rest: not sent)"
+    )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     began = time.monotonic()
     rate = rate_part(args.rate_seconds)
-    burst = burst_part(args.burst, args.within, args.drain_seconds)
+    burst = burst_part(args.burst, args.within, args.drain_seconds, args.send_seconds)
     rows = figures(rate, burst)
     result = {
         "benchmark": "burst",

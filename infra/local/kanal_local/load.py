@@ -330,6 +330,8 @@ class Sender:
         self._next = 0
         self._local = threading.local()
         self.deliveries: list[Delivery] = []
+        self.give_up_after: float | None = None  # stop taking new deliveries this long after the start
+        self.unsent = 0
 
     def prepare(self) -> None:
         """Build every delivery before the clock starts, so building costs nothing during the run."""
@@ -380,6 +382,10 @@ class Sender:
                 self._next += 1
             if index >= len(self.deliveries):
                 return
+            if self.give_up_after is not None and time.perf_counter() - self.started > self.give_up_after:
+                with self._lock:
+                    self.unsent += 1
+                continue
             wait = self.started + self.plan.due(index) - time.perf_counter()
             if wait > 0:
                 time.sleep(wait)
