@@ -44,6 +44,8 @@ bench: install  ## benchmarks print their figures and write them to benchmarks/r
 	$(BIN)/python benchmarks/bench_routing.py $(ROUTING_BENCH_ARGS)
 	$(BIN)/python benchmarks/bench_cost.py
 	$(BIN)/python benchmarks/bench_growth.py
+	$(BIN)/python benchmarks/bench_ack.py
+	$(BIN)/python benchmarks/bench_burst.py
 	$(BIN)/python benchmarks/summary.py
 
 STACK ?= kanal

@@ -1,31 +1,5 @@
-"""HMAC signing helpers for tests: what Meta, X and a contact-events sender put in their signature headers."""
+"""HMAC signing for tests: the same signatures `kanal load` puts on its deliveries."""
 
-from __future__ import annotations
+from kanal_local.signing import sign_contact_events, sign_meta, sign_x, x_crc_token
 
-import base64
-import hashlib
-import hmac
-
-
-def _digest(secret: str, body: bytes) -> bytes:
-    return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
-
-
-def sign_meta(body: bytes, app_secret: str) -> str:
-    """Value of ``X-Hub-Signature-256``."""
-    return "sha256=" + _digest(app_secret, body).hex()
-
-
-def sign_x(body: bytes, consumer_secret: str) -> str:
-    """Value of ``x-twitter-webhooks-signature``."""
-    return "sha256=" + base64.b64encode(_digest(consumer_secret, body)).decode("ascii")
-
-
-def sign_contact_events(body: bytes, secret: str) -> str:
-    """Value of ``X-Kanal-Signature-256``."""
-    return "sha256=" + _digest(secret, body).hex()
-
-
-def x_crc_token(crc_token: str, consumer_secret: str) -> str:
-    """The ``response_token`` X expects for a CRC request."""
-    return "sha256=" + base64.b64encode(_digest(consumer_secret, crc_token.encode("utf-8"))).decode("ascii")
+__all__ = ["sign_contact_events", "sign_meta", "sign_x", "x_crc_token"]

@@ -232,3 +232,72 @@ def test_dynamodb_transactions_leave_no_table_copies_behind(local):
     dynamodb.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": item}}])
     # Then no model registry keeps those copies (they would grow with the square of the inquiries)
     assert all(len(model.instances_tracked) == 0 for model in models)
+
+
+def test_a_cancelled_transaction_puts_back_exactly_the_items_it_named_without_copying_the_table(
+    local, monkeypatch
+):
+    import copy
+
+    import pytest
+    from botocore.exceptions import ClientError
+    from moto.dynamodb.models.table import Table
+
+    dynamodb, table = local.stack.client("dynamodb"), local.stack.environment["KANAL_ORGANISATION_TABLE"]
+    tag = uuid.uuid4().hex
+
+    def key(name: str) -> dict:
+        return {"pk": {"S": f"GLUE#{tag}#{name}"}, "sk": {"S": "PROFILE"}}
+
+    def read(name: str) -> dict | None:
+        return dynamodb.get_item(TableName=table, Key=key(name), ConsistentRead=True).get("Item")
+
+    # Given two items, one to change and one to delete, and a key that does not exist yet
+    dynamodb.put_item(TableName=table, Item={**key("kept"), "n": {"N": "1"}})
+    dynamodb.put_item(TableName=table, Item={**key("gone"), "n": {"N": "2"}})
+    copied: list[str] = []
+    original = copy.deepcopy
+
+    def counting(value, memo=None):
+        if isinstance(value, Table):
+            copied.append(value.name)
+        return original(value, memo)
+
+    monkeypatch.setattr(copy, "deepcopy", counting)
+    # When a transaction updates the first, deletes the second, adds the third and then fails a condition
+    with pytest.raises(ClientError) as refused:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": key("kept"),
+                        "UpdateExpression": "SET n = :n",
+                        "ExpressionAttributeValues": {":n": {"N": "9"}},
+                    }
+                },
+                {"Delete": {"TableName": table, "Key": key("gone")}},
+                {"Put": {"TableName": table, "Item": {**key("new"), "n": {"N": "3"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": key("absent"),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+    # Then it is cancelled, every item is as it was, and no table was copied to get there
+    assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert read("kept")["n"] == {"N": "1"}
+    assert read("gone")["n"] == {"N": "2"}
+    assert read("new") is None
+    assert copied == []
+    # And a transaction that succeeds writes everything it names
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {"Delete": {"TableName": table, "Key": key("gone")}},
+            {"Put": {"TableName": table, "Item": {**key("new"), "n": {"N": "3"}}}},
+        ]
+    )
+    assert read("gone") is None and read("new")["n"] == {"N": "3"}

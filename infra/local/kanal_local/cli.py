@@ -1,5 +1,5 @@
 """The `kanal` command: `kanal local`, `kanal token ID`, `kanal dlq list|redrive`, `kanal forecast`,
-`kanal console publish`."""
+`kanal console publish`, `kanal load`."""
 
 from __future__ import annotations
 
@@ -182,6 +182,10 @@ def parser() -> argparse.ArgumentParser:
     console.add_argument("--stack", required=True, help="the CloudFormation stack (samconfig.toml: kanal)")
     console.add_argument("--region", default=None)
     console.set_defaults(func=cmd_console)
+
+    from kanal_local import load
+
+    load.add_parser(commands)
     return root
 
 

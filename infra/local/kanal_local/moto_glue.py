@@ -25,10 +25,15 @@ in pyproject.toml.
 6. SES sent mail: moto keeps every message SES accepted in its backend's `sent_messages` (raw messages
    as `RawMessage` with `id`, `source`, `destinations`, `raw_data`); `sent_emails` reads them, oldest
    first, for `GET /local/emails`. Nothing is patched for it.
+8. DynamoDB transactions: moto's `transact_write_items` deep-copies every table a transaction names
+   before it starts, as its rollback copy, so each transaction cost time in proportion to the table
+   (ingest's inquiry transaction took 0.19 s at 400 inquiries and grew with every one). Ours copies only
+   the items the transaction names, and puts exactly those back when moto cancels it.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
@@ -38,7 +43,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import botocore.client
+import moto.dynamodb.models as dynamodb_models
 from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
 from moto.moto_api._internal import mock_random
 from moto.sns.models import Subscription, Topic
 from moto.sqs.models import sqs_backends
@@ -71,6 +80,7 @@ _installed: dict[str, Any] = {}
 _dynamodb_lock = threading.RLock()
 _moto_subscription_publish = Subscription.publish
 _moto_topic_publish = Topic.publish
+_moto_transact_write_items = DynamoDBBackend.transact_write_items
 
 
 def _ignore(delivery: Delivery) -> None:
@@ -111,6 +121,7 @@ def install(invoke: Invoke, deliver: Deliver = _ignore) -> None:
     botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
     Subscription.publish = _sns_publish  # type: ignore[method-assign]
     Topic.publish = _topic_publish  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     untrack_dynamodb_models()
 
 
@@ -130,6 +141,68 @@ def untrack_dynamodb_models() -> None:
 
     for model in model_data.get("dynamodb", {}).values():
         model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
+
+
+class _ItemCopies:
+    """moto's `copy` module for the length of one transaction: a table is not copied (the items the
+    transaction names are), anything else is as before."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+Snapshot = tuple[Table, DynamoType, DynamoType | None, Item | None]
+
+
+def _snapshots(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[Snapshot]:
+    """A copy of each item a transaction names, as it is now (None: not there)."""
+    saved: list[Snapshot] = []
+    for entry in transact_items:
+        for operation in entry.values():
+            table = backend.tables.get(operation.get("TableName")) if isinstance(operation, dict) else None
+            key = (operation.get("Item") or operation.get("Key") or {}) if table is not None else {}
+            if table is None or table.hash_key_attr not in key:
+                continue  # moto refuses it before it writes anything
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = None
+            if table.range_key_attr is not None:
+                if table.range_key_attr not in key:
+                    continue
+                range_value = DynamoType(key[table.range_key_attr])
+            saved.append(
+                (table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value)))
+            )
+    return saved
+
+
+def _restore(saved: list[Snapshot]) -> None:
+    for table, hash_value, range_value, item in reversed(saved):
+        if range_value is not None:
+            if item is None:
+                table.items[hash_value].pop(range_value, None)
+            else:
+                table.items[hash_value][range_value] = item
+        elif item is None:
+            table.items.pop(hash_value, None)
+        else:
+            table.items[hash_value] = item
+
+
+def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """moto's transaction with a rollback copy of the items it names instead of whole tables (every
+    DynamoDB call holds `_dynamodb_lock`, so nothing else reads the tables meanwhile)."""
+    saved = _snapshots(self, transact_items)
+    dynamodb_models.copy = _ItemCopies  # type: ignore[assignment]
+    try:
+        _moto_transact_write_items(self, transact_items)
+    except Exception:
+        _restore(saved)
+        raise
+    finally:
+        dynamodb_models.copy = copy
 
 
 def _topic_publish(
@@ -212,6 +285,7 @@ def uninstall() -> None:
     botocore.client.BaseClient._make_api_call = _installed.pop("_make_api_call")  # type: ignore[method-assign]
     Subscription.publish = _moto_subscription_publish  # type: ignore[method-assign]
     Topic.publish = _moto_topic_publish  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = _moto_transact_write_items  # type: ignore[method-assign]
     _installed.clear()
 
 
