@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cache, partial, wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from chalice import Chalice, Response
@@ -18,19 +18,22 @@ from kanal.adapters.counters import DynamoCounters, bind_reports
 from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.models import bind, bind_organisation
 from kanal.adapters.organisation import OrganisationStore
-from kanal.adapters.rules import current_rules, store_rules
 from kanal.api import http
 from kanal.api.auth import Caller, caller_from_context
-from kanal.api.drafts import DraftsApi
-from kanal.api.forecast import ForecastApi
 from kanal.api.organisation import OrganisationApi
 from kanal.api.queries import Queries
 from kanal.api.work import Work
 from kanal.config import load
 from kanal.errors import BadRequest, KanalError
 from kanal.model import Inquiry
-from kanal.routing.organisation import Organisation
-from kanal.routing.wiring import notifier, routing
+
+if TYPE_CHECKING:
+    from kanal.api.drafts import DraftsApi
+    from kanal.api.forecast import ForecastApi
+    from kanal.routing.tasks import Routing
+
+# What only some routes need is imported by them (the rules and the routing service with the priority
+# engine, drafts, the forecast): a cold start serving the queue does not load it (docs/decisions.md).
 
 app = Chalice(app_name="kanal")
 View = TypeVar("View", bound=Callable[..., Any])
@@ -57,8 +60,23 @@ def approves(who: Caller, team: str | None) -> bool:
     return drafts().approves(who, team)
 
 
+def routing() -> Routing:
+    from kanal.routing.wiring import routing as composed
+
+    return composed()
+
+
+def current_rules() -> Any:
+    from kanal.adapters.rules import current_rules as stored
+
+    return stored()
+
+
 @cache
 def organisation() -> OrganisationApi:
+    from kanal.routing.organisation import Organisation
+    from kanal.routing.wiring import notifier
+
     store = OrganisationStore()
     return OrganisationApi(
         store, Organisation(store, notifier()), routing, calendars=lambda: current_rules().calendars
@@ -67,6 +85,8 @@ def organisation() -> OrganisationApi:
 
 @cache
 def drafts() -> DraftsApi:
+    from kanal.api.drafts import DraftsApi
+
     def service() -> Any:
         from kanal.conversation.wiring import drafts as composed  # loaded with the first draft or reply
 
@@ -90,6 +110,8 @@ def hand_back(inquiry: Inquiry) -> Inquiry:
 
 @cache
 def forecasts() -> ForecastApi:
+    from kanal.api.forecast import ForecastApi
+
     return ForecastApi(DynamoCounters())
 
 
@@ -148,6 +170,8 @@ def get_rules() -> dict[str, Any]:
 
 @route("/api/rules", "PUT")
 def put_rules() -> dict[str, Any]:
+    from kanal.adapters.rules import store_rules
+
     caller().require_admin()
     rules = store_rules(boto3.client("ssm"), json_body())
     return {"version": rules.version, "document": rules.document}

@@ -3,10 +3,12 @@
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from kanal.intake.pipeline import ingest_body, register_context
-from kanal.observability import logger, metrics, tracer
+from kanal.intake.pipeline import ingest_body, register_context, warm
+from kanal.observability import initialised_ahead, logger, metrics, traced
 
 processor = BatchProcessor(event_type=EventType.SQS)
+if initialised_ahead():
+    warm()
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -15,7 +17,7 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def lambda_handler(event: dict, context: object) -> dict:
     register_context(context)
     return process_partial_response(

@@ -2,15 +2,17 @@
 
 from typing import Any
 
-from kanal.observability import logger, metrics, tracer
-from kanal.routing.wiring import routing
+from kanal.observability import initialised_ahead, logger, metrics, traced
+from kanal.routing.wiring import check, routing
 
-routing()  # cold start: configuration checked, tables bound
+check()  # cold start: configuration checked
+if initialised_ahead():
+    routing()  # tables bound, clients created before the first task arrives
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def lambda_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     task, inquiry_id = event["task"], event["inquiry_id"]
     logger.append_keys(inquiry_id=inquiry_id, task=task)

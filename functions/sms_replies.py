@@ -4,23 +4,23 @@ notification SMS claims the inquiry or passes it on."""
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
+from kanal.observability import initialised_ahead, logger, metrics, traced
+from kanal.routing.wiring import check, routing
 
-from kanal.observability import logger, metrics, tracer
-from kanal.routing.wiring import routing
-
-routing()  # cold start: configuration checked, tables bound
+check()  # cold start: configuration checked
+if initialised_ahead():
+    routing()  # tables bound, clients created before the first SMS arrives
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
-@event_source(data_class=SNSEvent)
-def lambda_handler(event: SNSEvent, context: object) -> dict[str, int]:
+@traced
+def lambda_handler(event: dict[str, Any], context: object) -> dict[str, int]:
     handled = 0
-    for record in event.records:
+    # the SNS event: Records[].Sns.Message (https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html)
+    for record in event.get("Records") or []:
         try:
-            inbound: dict[str, Any] = json.loads(record.sns.message)
+            inbound: dict[str, Any] = json.loads(record["Sns"]["Message"])
             phone, text = str(inbound["originationNumber"]), str(inbound["messageBody"])
         except (ValueError, KeyError, TypeError) as error:
             logger.warning(

@@ -3,15 +3,15 @@
 from aws_lambda_powertools.logging import correlation_paths
 
 from kanal.adapters.secrets import CONTACT_EVENTS_SECRET, secret
-from kanal.intake.webhook_app import enqueue_delivery, resolver
+from kanal.intake.webhook_app import Request, WebhookApp, enqueue_delivery
 from kanal.observability import logger, metrics
 
-app = resolver()
+app = WebhookApp()
 
 
 @app.post("/webhooks/contact-events")
-def delivery() -> dict[str, int]:
-    return enqueue_delivery(app, "contact-events", secret(CONTACT_EVENTS_SECRET))
+def delivery(request: Request) -> dict[str, int]:
+    return enqueue_delivery(request, "contact-events", secret(CONTACT_EVENTS_SECRET))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

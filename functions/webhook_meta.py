@@ -1,25 +1,23 @@
 """Meta webhooks (Facebook page, Messenger, Instagram, WhatsApp): handshake and deliveries."""
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 
 from kanal.adapters.secrets import META_APP_SECRET, META_VERIFY_TOKEN, secret
 from kanal.channels.signatures import meta_handshake
-from kanal.intake.webhook_app import enqueue_delivery, resolver
+from kanal.intake.webhook_app import Request, Text, WebhookApp, enqueue_delivery
 from kanal.observability import logger, metrics
 
-app = resolver()
+app = WebhookApp()
 
 
 @app.get("/webhooks/meta")
-def handshake() -> Response[str]:
-    challenge = meta_handshake(app.current_event.query_string_parameters or {}, secret(META_VERIFY_TOKEN))
-    return Response(200, content_types.TEXT_PLAIN, challenge)
+def handshake(request: Request) -> Text:
+    return Text(meta_handshake(request.query, secret(META_VERIFY_TOKEN)))
 
 
 @app.post("/webhooks/meta")
-def delivery() -> dict[str, int]:
-    return enqueue_delivery(app, "meta", secret(META_APP_SECRET))
+def delivery(request: Request) -> dict[str, int]:
+    return enqueue_delivery(request, "meta", secret(META_APP_SECRET))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

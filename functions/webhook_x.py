@@ -5,23 +5,23 @@ from aws_lambda_powertools.logging import correlation_paths
 from kanal.adapters.secrets import X_CONSUMER_SECRET, secret
 from kanal.channels.signatures import x_crc_response
 from kanal.errors import MalformedPayload
-from kanal.intake.webhook_app import enqueue_delivery, resolver
+from kanal.intake.webhook_app import Request, WebhookApp, enqueue_delivery
 from kanal.observability import logger, metrics
 
-app = resolver()
+app = WebhookApp()
 
 
 @app.get("/webhooks/x")
-def crc() -> dict:
-    token = (app.current_event.query_string_parameters or {}).get("crc_token")
+def crc(request: Request) -> dict:
+    token = request.query.get("crc_token")
     if not token:
         raise MalformedPayload("crc_token query parameter is required")
     return x_crc_response(token, secret(X_CONSUMER_SECRET))
 
 
 @app.post("/webhooks/x")
-def delivery() -> dict[str, int]:
-    return enqueue_delivery(app, "x", secret(X_CONSUMER_SECRET))
+def delivery(request: Request) -> dict[str, int]:
+    return enqueue_delivery(request, "x", secret(X_CONSUMER_SECRET))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -12,16 +12,16 @@ import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from kanal.errors import InvalidDocument
 
 AGENT = "agent.schema.json"
 TEAM = "team.schema.json"
 WORK = "work.schema.json"  # the bodies of the work on an inquiry, one $defs entry each
+
+if TYPE_CHECKING:  # jsonschema is imported with the first body to check: the API's reads never need it
+    from jsonschema.exceptions import ValidationError
 
 
 @cache
@@ -36,6 +36,8 @@ def _anchored_pattern(
 ) -> Iterator[ValidationError]:
     """``pattern`` as JSON Schema (ECMA-262) means it: Python's ``$`` also matches before a final newline,
     which would let "lena\\n" pass as an id."""
+    from jsonschema.exceptions import ValidationError
+
     if not validator.is_type(instance, "string"):
         return
     found = re.search(pattern, instance)
@@ -43,15 +45,20 @@ def _anchored_pattern(
         yield ValidationError(f"does not match {pattern}")
 
 
-_Validator = validators.extend(Draft202012Validator, {"pattern": _anchored_pattern})
+@cache
+def _validator_class() -> Any:
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, {"pattern": _anchored_pattern})
 
 
 @cache
 def _validator(name: str, part: str | None) -> Any:
     whole = schema(name)
     if part is None:
-        return _Validator(whole)
-    return _Validator({"$schema": whole["$schema"], "$defs": whole["$defs"], "$ref": f"#/$defs/{part}"})
+        return _validator_class()(whole)
+    document = {"$schema": whole["$schema"], "$defs": whole["$defs"], "$ref": f"#/$defs/{part}"}
+    return _validator_class()(document)
 
 
 def _plural(count: int, word: str) -> str:

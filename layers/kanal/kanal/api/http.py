@@ -1,11 +1,12 @@
-"""HTTP errors mapped in one place: typed domain errors to status codes and a JSON ``{"error": ...}``."""
+"""HTTP errors mapped in one place: typed domain errors to status codes and a JSON ``{"error": ...}``.
+
+Used by the agent API (`app.py`) and the webhooks (`kanal.intake.webhook_app`); it imports no web
+framework, so neither pays for another one at cold start.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
 from kanal.errors import (
     BadRequest,
@@ -17,7 +18,6 @@ from kanal.errors import (
     NotFound,
     PayloadTooLarge,
 )
-from kanal.observability import logger
 
 STATUS: dict[type[Exception], int] = {
     InvalidRules: 400,
@@ -49,20 +49,3 @@ def error_body(error: Exception) -> dict[str, Any]:
     if isinstance(approval, dict):  # a reply that needs approval: the rule and the approving team
         body["approval"] = approval
     return body
-
-
-def json_response(status: int, body: Any) -> Response[str]:
-    return Response(status, content_types.APPLICATION_JSON, json.dumps(body))
-
-
-def register(app: APIGatewayRestResolver) -> None:
-    """Answer every typed error with its status; anything else is logged and becomes a 500."""
-
-    @app.exception_handler(list(STATUS))
-    def typed(error: Exception) -> Response[str]:
-        logger.info("request refused", extra={"error_type": type(error).__name__, "status": status_of(error)})
-        return json_response(status_of(error), error_body(error))
-
-    @app.not_found
-    def not_found(_: Exception) -> Response[str]:
-        return json_response(404, {"error": "no such route"})

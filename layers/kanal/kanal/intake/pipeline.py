@@ -14,6 +14,7 @@ Handing held messages over is idempotent in itself (deterministic ids, condition
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -44,9 +45,6 @@ _config = load(
     "inquiries_table", "messages_table", "customers_table", "idempotency_table", "routing_state_machine_arn"
 )
 bind(_config)
-# One persistence layer per idempotent function: powertools binds a layer to the first config it serves.
-_message_persistence = DynamoDBPersistenceLayer(table_name=_config.idempotency_table)
-_contact_persistence = DynamoDBPersistenceLayer(table_name=_config.idempotency_table)
 message_idempotency = IdempotencyConfig(
     event_key_jmespath="[channel, external_id, action, text]", expires_after_seconds=7 * 24 * 3600
 )
@@ -55,6 +53,17 @@ contact_idempotency = IdempotencyConfig(
 )
 MENTION_LOOKUP_SECONDS = 5.0  # waiting on the Graph API per lookup; SQS retries a failed one later
 _apps = Apps(kanal=_config.meta_app_id, bot=_config.meta_bot_app_id)  # a bot without MetaAppId fails here
+
+
+@cache
+def _dynamodb() -> Any:
+    """The one DynamoDB client of both idempotency layers (each would otherwise open a session of its own)."""
+    return boto3.client("dynamodb")
+
+
+def _persistence() -> DynamoDBPersistenceLayer:
+    """A persistence layer per idempotent function: powertools binds a layer to the first config it serves."""
+    return DynamoDBPersistenceLayer(table_name=_config.idempotency_table, boto3_client=_dynamodb())
 
 
 @cache
@@ -91,10 +100,7 @@ def _thread_control_api() -> ControlApi:
     return thread_control_api(MENTION_LOOKUP_SECONDS)
 
 
-@idempotent_function(
-    data_keyword_argument="message", config=message_idempotency, persistence_store=_message_persistence
-)
-def ingest_message(message: InboundMessage) -> dict[str, Any]:
+def _ingest_message(message: InboundMessage) -> dict[str, Any]:
     result = intake().ingest(message)
     count_arrival(result, message)
     metrics.add_metric(name=f"Inquiry{result.outcome.capitalize()}", unit="Count", value=1)
@@ -109,13 +115,58 @@ def ingest_message(message: InboundMessage) -> dict[str, Any]:
     return {"outcome": str(result.outcome), "inquiry_id": result.inquiry_id}
 
 
-@idempotent_function(
-    data_keyword_argument="event", config=contact_idempotency, persistence_store=_contact_persistence
-)
-def ingest_contact(event: ContactEvent) -> dict[str, Any]:
+def _ingest_contact(event: ContactEvent) -> dict[str, Any]:
     result = intake().record_contact(event)
     logger.info("contact event recorded", extra={"kind": event.kind})
     return {"outcome": str(result.outcome)}
+
+
+def _key_prefix(name: str) -> str:
+    """The key prefix powertools derived when these functions were decorated at import under their public
+    names (``<Lambda function>.<module>.<function>``): records stored before stay recognised."""
+    return f"{os.environ.get('AWS_LAMBDA_FUNCTION_NAME', 'test-func')}.{__name__}.{name}"
+
+
+# The idempotent functions are composed with the first record that needs them: their persistence layers
+# create the DynamoDB client, which the record's own writes need then anyway (docs/decisions.md).
+@cache
+def _idempotent_message() -> Any:
+    return idempotent_function(
+        data_keyword_argument="message",
+        config=message_idempotency,
+        persistence_store=_persistence(),
+        key_prefix=_key_prefix("ingest_message"),
+    )(_ingest_message)
+
+
+@cache
+def _idempotent_contact() -> Any:
+    return idempotent_function(
+        data_keyword_argument="event",
+        config=contact_idempotency,
+        persistence_store=_persistence(),
+        key_prefix=_key_prefix("ingest_contact"),
+    )(_ingest_contact)
+
+
+def ingest_message(message: InboundMessage) -> dict[str, Any]:
+    """Take in one message, once per (channel, platform id, action, text)."""
+    result: dict[str, Any] = _idempotent_message()(message=message)
+    return result
+
+
+def ingest_contact(event: ContactEvent) -> dict[str, Any]:
+    """Record one contact event, once per (source, event id)."""
+    result: dict[str, Any] = _idempotent_contact()(event=event)
+    return result
+
+
+def warm() -> None:
+    """Everything a record's first ingest would create: done at initialisation where that happens before
+    any request (provisioned concurrency, SnapStart)."""
+    _idempotent_message()
+    _idempotent_contact()
+    intake()
 
 
 def ingest_body(body: str) -> None:
@@ -123,15 +174,15 @@ def ingest_body(body: str) -> None:
     record, received_at = open_envelope(body)
     if record.get("source") == EMAIL:
         raw = mail_store().raw(record["bucket"], record["object_key"])
-        ingest_message(message=parse_email(raw, received_at, record.get("mailbox")))
+        ingest_message(parse_email(raw, received_at, record.get("mailbox")))
         return
     for item in normalise_record(record, received_at):
         if isinstance(item, ContactEvent):
-            ingest_contact(event=item)
+            ingest_contact(item)
         elif isinstance(item, ThreadControl):
             threads().handover(item)
         else:
-            ingest_message(message=resolve(item))
+            ingest_message(resolve(item))
 
 
 def resolve(message: InboundMessage) -> InboundMessage:

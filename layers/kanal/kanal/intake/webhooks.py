@@ -32,7 +32,8 @@ def accept_delivery(
     if len(raw_body) > max_bytes:
         raise PayloadTooLarge(f"body is {len(raw_body)} bytes; at most {max_bytes} are accepted")
     header, verify = SIGNATURE_HEADERS[source]
-    verify(raw_body, headers.get(header), secret)
+    names = {name.lower(): value for name, value in headers.items()}  # HTTP header names ignore case
+    verify(raw_body, names.get(header.lower()), secret)
     try:
         payload = json.loads(raw_body)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from jsonschema import Draft202012Validator
 
 from kanal.errors import InvalidRules
 from kanal.priority.catalogue import BANDS, RULE_TYPES, ChannelRule, Rule
@@ -29,6 +27,9 @@ from kanal.priority.sla import (
     parse_holiday,
 )
 from kanal.priority.text import TermMatcher
+
+if TYPE_CHECKING:  # jsonschema is imported when a document is first validated, not at cold start
+    from jsonschema import Draft202012Validator
 
 SCHEMA_FILE = "rules.schema.json"
 DEFAULT_RULES_FILE = "default_rules.json"
@@ -86,6 +87,8 @@ def rules_schema() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(rules_schema())
 
 

@@ -45,15 +45,23 @@ def notifier() -> SnsNotifier:
     return SnsNotifier(boto3.client("sns"), config().notifications_topic_arn)
 
 
+REQUIRED = (
+    "inquiries_table",
+    "customers_table",
+    "organisation_table",
+    "notifications_topic_arn",
+    "routing_state_machine_arn",
+)
+
+
+def check() -> None:
+    """Fail at cold start if a setting the routing service needs is missing (creates nothing)."""
+    load(*REQUIRED)
+
+
 @cache
 def routing() -> Routing:
-    settings = load(
-        "inquiries_table",
-        "customers_table",
-        "organisation_table",
-        "notifications_topic_arn",
-        "routing_state_machine_arn",
-    )
+    settings = load(*REQUIRED)
     bind(settings)
     bind_organisation(settings)
     stepfunctions = boto3.client("stepfunctions")
