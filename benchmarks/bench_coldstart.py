@@ -11,7 +11,10 @@ Run with ``python benchmarks/bench_coldstart.py [--rounds N] [--installed]``.
    directory first, the domain layer's directory (``/opt/python`` in Lambda) next, then the third-party
    packages; the environment is the template's Globals (every variable name read from ``template.yaml``,
    a parameter's default or a dummy resource name as its value) plus the variables Lambda itself sets.
-   Only the ``import`` statement is timed, not the interpreter's own start. Budgets (ARCHITECTURE.md):
+   Only the ``import`` statement is timed, not the interpreter's own start, and as the CPU time of the
+   process (``time.process_time``): an import is CPU-bound, and on a machine whose cores are shared the
+   wall time also counts the moments another process had the core (the wall-clock median is kept in the
+   results as ``wall_median_s``). Budgets (ARCHITECTURE.md):
    a webhook function at most 1.3x, every other function at most 1.6x.
 2. Layer sizes. The domain layer is the files under ``layers/kanal`` (what ``sam build`` copies; its
    requirements file installs nothing). The dependencies layer is what ``sam build`` packages for the
@@ -59,9 +62,9 @@ RUNTIME_PLATFORM = ("manylinux2014_aarch64", "3.13")  # Globals: python3.13 on a
 CHILD = """
 import sys, time
 sys.path[:0] = {paths!r}
-started = time.perf_counter()
+wall, cpu = time.perf_counter(), time.process_time()
 import {module}
-print(time.perf_counter() - started)
+print(time.perf_counter() - wall, time.process_time() - cpu)
 """
 
 
@@ -115,7 +118,8 @@ def child_environment(name: str) -> dict[str, str]:
     return {**keep, **template_environment(), **lambda_sets}
 
 
-def import_seconds(name: str, module: str, code_dir: Path) -> float:
+def import_seconds(name: str, module: str, code_dir: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one ``import`` in a fresh interpreter."""
     paths = [str(code_dir), str(ROOT / "layers" / "kanal"), sysconfig.get_paths()["purelib"]]
     done = subprocess.run(
         [sys.executable, "-S", "-c", CHILD.format(paths=paths, module=module)],
@@ -127,29 +131,34 @@ def import_seconds(name: str, module: str, code_dir: Path) -> float:
     )
     if done.returncode != 0:
         raise RuntimeError(f"importing {module} failed:\n{done.stderr[-2000:]}")
-    return float(done.stdout.strip().splitlines()[-1])
+    wall, cpu = done.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def measure_imports(rounds: int, seed: int = 7) -> dict[str, dict[str, Any]]:
     found = targets()
     for name, (module, code_dir) in found.items():  # warm the file cache: every round reads the same files
         import_seconds(name, module, code_dir)
-    samples: dict[str, list[float]] = {name: [] for name in found}
+    cpu: dict[str, list[float]] = {name: [] for name in found}
+    wall: dict[str, list[float]] = {name: [] for name in found}
     order = list(found)
     shuffle = random.Random(seed)
     for _ in range(rounds):
         shuffle.shuffle(order)
         for name in order:
             module, code_dir = found[name]
-            samples[name].append(import_seconds(name, module, code_dir))
-    base = statistics.median(samples["boto3"])
+            took, used = import_seconds(name, module, code_dir)
+            wall[name].append(took)
+            cpu[name].append(used)
+    base = statistics.median(cpu["boto3"])
     figures = {}
-    for name, values in samples.items():
+    for name, values in cpu.items():
         median = statistics.median(values)
         figures[name] = {
             "median_s": round(median, 4),
             "min_s": round(min(values), 4),
             "max_s": round(max(values), 4),
+            "wall_median_s": round(statistics.median(wall[name]), 4),
             "ratio": round(median / base, 3),
             "budget": None if name == "boto3" else WEBHOOK_BUDGET if is_webhook(name) else OTHER_BUDGET,
         }
@@ -280,7 +289,7 @@ def figures_of(imports: dict[str, dict[str, Any]], layers: dict[str, Any]) -> li
             "budget": None,
             "compare": None,
             "ok": None,
-            "note": "median of fresh interpreters on this machine",
+            "note": "CPU time, median of fresh interpreters on this machine",
         }
     ]
     for name, figure in imports.items():
@@ -295,7 +304,7 @@ def figures_of(imports: dict[str, dict[str, Any]], layers: dict[str, Any]) -> li
                 "budget": figure["budget"],
                 "compare": "<=",
                 "ok": ok,
-                "note": f"median {figure['median_s']} s"
+                "note": f"CPU median {figure['median_s']} s (wall {figure['wall_median_s']} s)"
                 + ("" if ok else "; over budget: see docs/decisions.md (cold starts)"),
             }
         )
@@ -329,13 +338,14 @@ def figures_of(imports: dict[str, dict[str, Any]], layers: dict[str, Any]) -> li
 
 
 def print_table(imports: dict[str, dict[str, Any]], layers: dict[str, Any], seconds: float) -> None:
-    print(f"{'import':<24}{'median s':>10}{'min s':>9}{'ratio':>8}{'budget':>8}  ok")
+    print(f"{'import (CPU)':<24}{'median s':>10}{'min s':>9}{'wall s':>8}{'ratio':>8}{'budget':>8}  ok")
     for name, figure in imports.items():
         budget = figure["budget"]
         mark = "" if budget is None else ("yes" if figure["ratio"] <= budget else "NO")
         shown = "" if budget is None else f"{budget:.1f}x"
         print(
-            f"{name:<24}{figure['median_s']:>10.3f}{figure['min_s']:>9.3f}{figure['ratio']:>7.2f}x"
+            f"{name:<24}{figure['median_s']:>10.3f}{figure['min_s']:>9.3f}{figure['wall_median_s']:>8.3f}"
+            f"{figure['ratio']:>7.2f}x"
             f"{shown:>8}  {mark}"
         )
     deps = layers["deps"]

@@ -115,3 +115,114 @@ def test_the_platforms_base_urls_and_reply_settings_are_parameters_every_functio
     assert variables["KANAL_CHANNEL_RETRY_SECONDS"] == {"Ref": "ChannelRetrySeconds"}
     # a reply may wait ChannelRetrySeconds and then make one more call inside the agent API's timeout
     assert parameters["ChannelRetrySeconds"]["MaxValue"] < RESOURCES["ApiFunction"]["Properties"]["Timeout"]
+
+
+# ------------------------------------------------------------------------------------ peaks (campaigns)
+
+WEBHOOKS = ("MetaWebhookFunction", "XWebhookFunction", "ContactEventsWebhookFunction")
+PARAMETERS = TEMPLATE["Parameters"]
+
+
+def _default(node: object) -> object:
+    """A parameter's default where the template refers to one, else the value itself."""
+    if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in PARAMETERS:
+        return PARAMETERS[node["Ref"]]["Default"]
+    return node
+
+
+def test_every_table_is_on_demand():
+    tables = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::DynamoDB::Table"}
+    assert len(tables) >= 6
+    for logical_id, table in tables.items():
+        assert table["Properties"].get("BillingMode") == "PAY_PER_REQUEST", logical_id
+        assert "ProvisionedThroughput" not in table["Properties"], logical_id
+
+
+def test_ingest_takes_short_batches_reports_failures_and_has_a_concurrency_cap():
+    ingest = RESOURCES["IngestFunction"]["Properties"]
+    queue = ingest["Events"]["Queue"]["Properties"]
+    assert 1 <= queue["BatchSize"] <= 10  # a batch of ~0.1 s records stays a ~1 s invocation
+    assert 0 < queue["MaximumBatchingWindowInSeconds"] <= 5  # a quiet hour waits at most this per record
+    assert queue["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    cap = _default(queue["ScalingConfig"]["MaximumConcurrency"])
+    assert isinstance(cap, int) and 2 <= cap <= 1000  # the documented range of MaximumConcurrency
+    assert PARAMETERS["IngestMaxConcurrency"]["MinValue"] >= 2
+    assert PARAMETERS["IngestMaxConcurrency"]["MaxValue"] <= 1000
+    # a record stays invisible for at least six times the function's timeout (Lambda's recommendation)
+    assert _default(RESOURCES["IngestQueue"]["Properties"]["VisibilityTimeout"]) >= 6 * ingest["Timeout"]
+
+
+def test_campaign_mode_is_off_by_default_and_provisions_the_webhooks_and_ingest_only_when_on():
+    assert PARAMETERS["CampaignMode"]["Default"] == "off"
+    assert TEMPLATE["Conditions"]["Campaign"] == {"Fn::Equals": [{"Ref": "CampaignMode"}, "on"]}
+    for logical_id, amount in [(w, "CampaignWebhookConcurrency") for w in WEBHOOKS] + [
+        ("IngestFunction", "CampaignIngestConcurrency")
+    ]:
+        props = RESOURCES[logical_id]["Properties"]
+        assert props["AutoPublishAlias"] == "live", logical_id  # provisioned concurrency needs an alias
+        assert props["AutoPublishCodeSha256"] == {"Ref": "CodeVersion"}, logical_id
+        condition, on, off = props["ProvisionedConcurrencyConfig"]["Fn::If"]
+        assert condition == "Campaign" and off == {"Ref": "AWS::NoValue"}, logical_id
+        assert on == {"ProvisionedConcurrentExecutions": {"Ref": amount}}, logical_id
+    # what is provisioned fits inside what is reserved (webhooks) and what the queue may run (ingest)
+    provisioned = PARAMETERS["CampaignWebhookConcurrency"]["Default"]
+    assert provisioned <= PARAMETERS["WebhookReservedConcurrency"]["Default"]
+    assert PARAMETERS["CampaignIngestConcurrency"]["Default"] <= PARAMETERS["IngestMaxConcurrency"]["Default"]
+    others = set(_functions()) - set(WEBHOOKS) - {"IngestFunction"}
+    assert all("ProvisionedConcurrencyConfig" not in RESOURCES[o]["Properties"] for o in others)
+
+
+def test_the_webhooks_reserve_their_concurrency_unless_told_not_to():
+    condition = TEMPLATE["Conditions"]["ReservesWebhookConcurrency"]
+    assert condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": "WebhookReservedConcurrency"}, 0]}]}
+    for logical_id in WEBHOOKS:
+        reserved = RESOURCES[logical_id]["Properties"]["ReservedConcurrentExecutions"]["Fn::If"]
+        assert reserved == [
+            "ReservesWebhookConcurrency",
+            {"Ref": "WebhookReservedConcurrency"},
+            {"Ref": "AWS::NoValue"},
+        ]
+    # with the defaults, the three reservations and ingest's cap fit the default account quota (1,000)
+    # and leave Lambda's minimum of 100 unreserved for every other function
+    reserved = 3 * PARAMETERS["WebhookReservedConcurrency"]["Default"]
+    assert reserved + PARAMETERS["IngestMaxConcurrency"]["Default"] <= 1000 - 100
+
+
+def test_the_api_stage_throttles_above_a_campaign_peak_and_below_the_account_limit():
+    settings = RESOURCES["KanalApi"]["Properties"]["MethodSettings"]
+    everything = [s for s in settings if s["ResourcePath"] == "/*" and s["HttpMethod"] == "*"]
+    assert len(everything) == 1
+    rate, burst = everything[0]["ThrottlingRateLimit"], everything[0]["ThrottlingBurstLimit"]
+    assert 200 * 2 <= rate <= 10_000  # twice a 100x campaign (200 deliveries/s); the account's 10,000/s
+    assert rate <= burst <= 5_000  # the account's burst is 5,000
+
+
+def test_make_deploy_publishes_new_alias_versions_when_a_layer_changes():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--parameter-overrides CodeVersion=$(CODE_VERSION)" in makefile
+    assert "find functions layers" in makefile
+    assert PARAMETERS["CodeVersion"]["Default"] == ""
+
+
+def test_the_x_ray_sdk_is_off_unless_the_parameter_turns_it_on():
+    assert PARAMETERS["XRaySdk"]["Default"] == "false"
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["KANAL_XRAY_SDK"] == {"Ref": "XRaySdk"}
+    assert TEMPLATE["Globals"]["Function"]["Tracing"] == "Active"  # invocations are traced without it
+
+
+def test_the_local_stack_points_a_reference_to_an_alias_at_its_function():
+    from kanal_local.stack import _aliases_to_functions
+
+    cfn = {
+        "Resources": {
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},
+            "FnAliaslive": {"Type": "AWS::Lambda::Alias", "Properties": {"FunctionName": {"Ref": "Fn"}}},
+            "Mapping": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {"FunctionName": {"Ref": "FnAliaslive"}, "BatchSize": 10},
+            },
+        }
+    }
+    assert _aliases_to_functions(cfn) == {"FnAliaslive": {"Ref": "Fn"}}
+    assert cfn["Resources"]["Mapping"]["Properties"] == {"FunctionName": {"Ref": "Fn"}, "BatchSize": 10}

@@ -96,6 +96,34 @@ def _strip_unsupported(cfn: dict[str, Any]) -> dict[str, str]:
     return removed
 
 
+def _aliases_to_functions(cfn: dict[str, Any]) -> dict[str, Any]:
+    """moto's CloudFormation has no `AWS::Lambda::Alias` (the template's `AutoPublishAlias: live`): a
+    reference to an alias becomes one to its function, so event sources and permissions name the function
+    (the local stack runs one version of each, in-process; an alias's provisioned concurrency, an AWS
+    billing setting, has nothing to stand for locally). The aliases themselves are then left out as
+    unsupported, like any other type moto lacks."""
+    aliases = {
+        logical_id: resource["Properties"]["FunctionName"]
+        for logical_id, resource in cfn["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Alias"
+    }
+
+    def replace(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Ref"} and node["Ref"] in aliases:
+                return aliases[node["Ref"]]
+            return {key: replace(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [replace(value) for value in node]
+        return node
+
+    cfn["Resources"] = {
+        logical_id: resource if logical_id in aliases else replace(resource)
+        for logical_id, resource in cfn["Resources"].items()
+    }
+    return aliases
+
+
 def _sub_removed(match: re.Match[str], removed: dict[str, str]) -> str:
     if match.group(1) in removed:
         return f"local-{match.group(1)}" + (f"-{match.group(2)}" if match.group(2) else "")
@@ -187,6 +215,7 @@ class LocalStack:
             for logical_id, resource in cfn["Resources"].items()
             if resource["Type"] == "AWS::SNS::Subscription"
         }
+        _aliases_to_functions(cfn)
         self.unsupported = _strip_unsupported(cfn)
         cloudformation = self.client("cloudformation")
         parameters = {**LOCAL_PARAMETERS, **self.parameters}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools.utilities.idempotency import (
@@ -29,17 +29,17 @@ from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.models import bind
 from kanal.adapters.stepfunctions import StepFunctionsWorkflow
 from kanal.channels import normalise_record
-from kanal.channels.email import parse_email
 from kanal.channels.meta import resolve_mention, unresolved_mention
 from kanal.config import load
-from kanal.intake.email import SOURCE as EMAIL
-from kanal.intake.email import S3MailStore
 from kanal.intake.ingest import Intake
 from kanal.intake.records import open_envelope
 from kanal.intake.threads import Apps, ControlApi, ThreadRouting
 from kanal.model import ContactEvent, InboundMessage, ThreadControl
 from kanal.observability import logger, metrics
 from kanal.reporting.wiring import count_arrival
+
+if TYPE_CHECKING:
+    from kanal.intake.email import S3MailStore
 
 _config = load(
     "inquiries_table", "messages_table", "customers_table", "idempotency_table", "routing_state_machine_arn"
@@ -66,8 +66,13 @@ def _persistence() -> DynamoDBPersistenceLayer:
     return DynamoDBPersistenceLayer(table_name=_config.idempotency_table, boto3_client=_dynamodb())
 
 
+EMAIL = "email"  # kanal.intake.email.SOURCE: a received e-mail's record
+
+
 @cache
 def mail_store() -> S3MailStore:
+    from kanal.intake.email import S3MailStore  # only an e-mail record needs S3 and the MIME parser
+
     return S3MailStore(boto3.client("s3"))
 
 
@@ -173,6 +178,8 @@ def ingest_body(body: str) -> None:
     """One queued record: normalise it and take in every message or contact event it carries."""
     record, received_at = open_envelope(body)
     if record.get("source") == EMAIL:
+        from kanal.channels.email import parse_email
+
         raw = mail_store().raw(record["bucket"], record["object_key"])
         ingest_message(parse_email(raw, received_at, record.get("mailbox")))
         return

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pynamodb.expressions.update import Action
 
@@ -23,13 +23,15 @@ from kanal.adapters.organisation import AlreadyOwned, CapacityTaken, Organisatio
 from kanal.errors import ClockChanged, Conflict, NotFound
 from kanal.model import Escalation, Inquiry, Sla, Status, Transfer
 from kanal.observability import logger
-from kanal.priority import Rules, score_inquiry
 from kanal.routing import clock
 from kanal.routing.assign import Needs, choose_team, eligible, needs_of, rank
 from kanal.routing.notices import Notice, compose, reference
 from kanal.routing.org import OPS, Agent, AgentStatus, Team
 from kanal.routing.policy import Policy, Tier
 from kanal.routing.sms import Answer, normalise_phone, parse_reply
+
+if TYPE_CHECKING:  # the priority engine is loaded by the first `route`: the other tasks never score
+    from kanal.priority import Rules
 
 SMS_REFERENCE_SECONDS = 24 * 3600
 ASSIGN_ATTEMPTS = 3
@@ -111,6 +113,8 @@ class Routing:
         inquiry = self._inquiry(inquiry_id)
         if inquiry.sla is not None:  # a retried task: routed already
             return self.clock(inquiry, now)
+        from kanal.priority import score_inquiry
+
         rules = self.rules()
         context = self.store.customer_context(inquiry.customer_id, now - timedelta(hours=self.context_hours))
         priority = score_inquiry(inquiry, context, rules, now=now)

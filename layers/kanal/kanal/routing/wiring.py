@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from functools import cache
+from typing import TYPE_CHECKING
 
 import boto3
 from aws_lambda_powertools.utilities import parameters
@@ -13,12 +14,22 @@ from botocore.exceptions import ClientError
 from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.models import bind, bind_organisation
 from kanal.adapters.organisation import OrganisationStore
-from kanal.adapters.rules import current_rules
 from kanal.adapters.sns import SnsNotifier
 from kanal.adapters.stepfunctions import StepFunctionsWorkflow, TaskReleaser
 from kanal.config import config, load
 from kanal.routing.policy import Policy, compiled_policy, default_policy
 from kanal.routing.tasks import Routing
+
+if TYPE_CHECKING:
+    from kanal.priority import Rules
+
+
+def current_rules() -> Rules:
+    """The stored rules (the priority engine is imported with the first inquiry to score)."""
+    from kanal.adapters.rules import current_rules as stored
+
+    return stored()
+
 
 _absent_until = [0.0]  # a parameter found missing is not asked for again within the cache time
 
