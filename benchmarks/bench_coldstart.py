@@ -1,7 +1,8 @@
 """Cold start: how long each Lambda function's module takes to import, against ``import boto3`` alone, and
 how large the two deployable layers are.
 
-Run with ``python benchmarks/bench_coldstart.py [--rounds N] [--installed]``.
+Run with ``python benchmarks/bench_coldstart.py [--rounds N] [--installed] [--strict]`` (``--strict``: exit
+1 when a figure misses its budget; ``make bench`` runs it without, so the summary still prints).
 
 1. Import time. Every function the template declares (its ``Handler`` module under its ``CodeUri``, the
    agent API's ``app``) and ``boto3`` alone are imported in fresh interpreters, the targets shuffled in
@@ -361,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--installed", action="store_true", help="measure the installed distributions")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its budget")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     imports = measure_imports(args.rounds)
@@ -382,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"-> {RESULTS}")
-    return 0 if all(f["ok"] is not False for f in figures) else 1
+    missed = [f["name"] for f in figures if f["ok"] is False]
+    return 1 if args.strict and missed else 0
 
 
 if __name__ == "__main__":
