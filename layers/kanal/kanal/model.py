@@ -10,43 +10,17 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-
-class Channel(StrEnum):
-    FACEBOOK = "facebook"  # page feed: posts and comments
-    MESSENGER = "messenger"
-    INSTAGRAM = "instagram"  # comments, mentions and DMs
-    WHATSAPP = "whatsapp"
-    X = "x"
-    EMAIL = "email"
-
-
-class Visibility(StrEnum):
-    PUBLIC = "public"
-    PRIVATE = "private"
-
-
-class Direction(StrEnum):
-    IN = "in"
-    OUT = "out"
-
-
-class Action(StrEnum):
-    """What an inbound platform record asks Kanal to do with a message."""
-
-    CREATE = "create"
-    EDIT = "edit"
-    REMOVE = "remove"
-
-
-class Status(StrEnum):
-    NEW = "new"  # not routed yet
-    QUEUED = "queued"  # in a team's queue, no owner
-    ASSIGNED = "assigned"
-    WAITING = "waiting"  # on the customer: the SLA clock is paused
-    RESOLVED = "resolved"
-
-
-OPEN_STATUSES = frozenset({Status.NEW, Status.QUEUED, Status.ASSIGNED, Status.WAITING})
+# the vocabularies live in kanal.kinds (the ack path needs them without these classes); they stay
+# importable from here
+from kanal.kinds import (  # noqa: F401
+    OPEN_STATUSES,
+    Action,
+    Channel,
+    ControlAction,
+    Direction,
+    Status,
+    Visibility,
+)
 
 
 @dataclass(frozen=True)
@@ -229,14 +203,6 @@ class Transfer:
     from_team: str | None = None
     to_agent: str | None = None  # None: nobody of the team was free; it waits in the team's queue
     to_team: str | None = None
-
-
-class ControlAction(StrEnum):
-    """How a Messenger / Instagram conversation changed hands between apps (Meta's Conversation Routing)."""
-
-    PASS = "pass"  # pass_thread_control: the owner passed it to ``new_owner``
-    TAKE = "take"  # take_thread_control: ``new_owner`` took it from ``previous_owner``
-    REQUEST = "request"  # request_thread_control: another app asks the owner for it; nobody changes
 
 
 @dataclass(frozen=True)

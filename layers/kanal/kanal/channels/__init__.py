@@ -19,29 +19,43 @@ owns the thread), ``contact``/``metadata``/``waba_id`` (WhatsApp), ``users`` (X 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from kanal.channels import contact_events, meta, x
-from kanal.channels.contact_events import load_schema
 from kanal.errors import MalformedPayload
-from kanal.model import ContactEvent, InboundMessage, ThreadControl
 
-__all__ = ["SOURCES", "load_schema", "message_to_dict", "normalise_record", "split_delivery"]
+if TYPE_CHECKING:
+    from kanal.model import ContactEvent, InboundMessage, ThreadControl
 
-_SPLIT: dict[str, Callable[[object], list[dict[str, Any]]]] = {
-    meta.SOURCE: meta.split,
-    x.SOURCE: x.split,
-    contact_events.SOURCE: contact_events.split,
+__all__ = ["SOURCES", "load_schema", "message_to_dict", "normalise_record", "platform", "split_delivery"]
+
+# Each source's module (its ``split`` and ``normalise``), imported when first asked for: a function that
+# serves one platform (a webhook) loads that one, and code that only needs a channel's outbound side or
+# windows (the agent API) loads none of the parsers.
+_PLATFORMS = {
+    "meta": "kanal.channels.meta",
+    "x": "kanal.channels.x",
+    "contact-events": "kanal.channels.contact_events",
 }
-_NORMALISE: dict[str, Callable[[dict[str, Any], datetime], list[Any]]] = {
-    meta.SOURCE: meta.normalise,
-    x.SOURCE: x.normalise,
-    contact_events.SOURCE: contact_events.normalise,
-}
-SOURCES = frozenset(_SPLIT)
+SOURCES = frozenset(_PLATFORMS)
+
+
+def platform(source: str) -> ModuleType:
+    """The module that splits and normalises ``source``'s payloads (``ValueError`` for another)."""
+    name = _PLATFORMS.get(source)
+    if name is None:
+        raise ValueError(f"unknown webhook source {source!r}")
+    return import_module(name)
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in ``kanal/channels/schemas`` (see ``contact_events.load_schema``)."""
+    from kanal.channels.contact_events import load_schema as load
+
+    return load(name)
 
 
 def split_delivery(source: str, payload: object) -> list[dict[str, Any]]:
@@ -50,10 +64,8 @@ def split_delivery(source: str, payload: object) -> list[dict[str, Any]]:
     Raises MalformedPayload (naming the problem) for a body that is not what the platform sends. Object
     and event types Kanal ignores give [] — answer those with 200 as well.
     """
-    splitter = _SPLIT.get(source)
-    if splitter is None:
-        raise ValueError(f"unknown webhook source {source!r}")
-    return splitter(payload)
+    split: list[dict[str, Any]] = platform(source).split(payload)
+    return split
 
 
 def normalise_record(
@@ -66,10 +78,9 @@ def normalise_record(
     if not isinstance(record, dict):
         raise MalformedPayload("record must be a JSON object")
     source = record.get("source")
-    normaliser = _NORMALISE.get(source) if isinstance(source, str) else None
-    if normaliser is None:
+    if not isinstance(source, str) or source not in _PLATFORMS:
         raise MalformedPayload(f"record source {source!r} is not known")
-    return list(normaliser(record, received_at))
+    return list(platform(source).normalise(record, received_at))
 
 
 def message_to_dict(message: InboundMessage) -> dict[str, Any]:

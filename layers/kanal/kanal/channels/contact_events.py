@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 from kanal.channels._common import JsonObject, require_object, to_utc
 from kanal.channels.meta import is_bsuid
 from kanal.errors import MalformedPayload
-from kanal.model import ContactEvent
 
 if TYPE_CHECKING:  # jsonschema is imported on first use: the Meta and X webhooks never need it
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
+
+    from kanal.model import ContactEvent
 
 SOURCE = "contact-events"
 SCHEMA_FILE = "contact-event.schema.json"
@@ -111,6 +112,8 @@ def _identity(customer: JsonObject) -> tuple[str | None, str | None]:
 
 def normalise(record: JsonObject, received_at: datetime) -> list[ContactEvent]:
     """One record from ``split`` as a ContactEvent; e-mail identities lower-cased, phone numbers compacted."""
+    from kanal.model import ContactEvent
+
     event = require_object(record.get("payload"), "contact-events record.payload")
     event_id = event.get("event_id")
     kind = event.get("kind")

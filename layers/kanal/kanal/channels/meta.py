@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kanal.channels._common import (
     JsonObject,
@@ -44,16 +44,10 @@ from kanal.channels._common import (
 )
 from kanal.channels.language import guess
 from kanal.errors import MalformedPayload
-from kanal.model import (
-    Action,
-    Attachment,
-    Author,
-    Channel,
-    ControlAction,
-    InboundMessage,
-    ThreadControl,
-    Visibility,
-)
+from kanal.kinds import Action, Channel, ControlAction, Visibility
+
+if TYPE_CHECKING:  # the ack path only splits: the normalisers import the domain classes when they run
+    from kanal.model import Attachment, Author, InboundMessage, ThreadControl
 
 SOURCE = "meta"
 
@@ -373,6 +367,8 @@ def normalise(record: JsonObject, received_at: datetime) -> list[InboundMessage 
 
 
 def _message(context: _Context, **fields: Any) -> InboundMessage:
+    from kanal.model import InboundMessage
+
     text = fields.pop("text", "")
     return InboundMessage(
         account_id=context.account,
@@ -416,6 +412,8 @@ def _feed(context: _Context, value: JsonObject, record: JsonObject) -> list[Inbo
 
 def _feed_author(value: JsonObject, external_id: str) -> Author:
     """The comment's or post's author; Meta withholds ``from`` for some people, and those stay apart."""
+    from kanal.model import Author
+
     sender = obj(value, "from")
     author_id = id_of(sender.get("id")) or id_of(value.get("sender_id")) or _unresolved(external_id)
     name = text_of(sender.get("name")) or text_of(value.get("sender_name")) or None
@@ -423,6 +421,8 @@ def _feed_author(value: JsonObject, external_id: str) -> Author:
 
 
 def _feed_attachments(value: JsonObject) -> tuple[Attachment, ...]:
+    from kanal.model import Attachment
+
     found = []
     for field, kind in (("photo", "image"), ("video", "video")):
         url = text_of(value.get(field))
@@ -446,6 +446,8 @@ def _party(event: JsonObject, name: str) -> str:
 
 def _messaging(channel: Channel) -> Callable[[_Context, JsonObject, JsonObject], list[InboundMessage]]:
     def normalise_event(context: _Context, event: JsonObject, record: JsonObject) -> list[InboundMessage]:
+        from kanal.model import Author
+
         identity = _event_identity(event)
         if identity is None:
             return []  # deliveries, reads, reactions, referrals, handover notices
@@ -477,6 +479,8 @@ def _messaging(channel: Channel) -> Callable[[_Context, JsonObject, JsonObject],
 
 def _thread_control(channel: Channel) -> Callable[[_Context, JsonObject, JsonObject], list[ThreadControl]]:
     def normalise_event(context: _Context, event: JsonObject, record: JsonObject) -> list[ThreadControl]:
+        from kanal.model import ThreadControl
+
         found = _handover(event)
         if found is None:
             raise MalformedPayload("meta handover record carries no thread control event")
@@ -502,6 +506,8 @@ def _thread_control(channel: Channel) -> Callable[[_Context, JsonObject, JsonObj
 
 def _event_content(event: JsonObject) -> tuple[str, tuple[Attachment, ...], str | None]:
     """(text, attachments, id of the message replied to) of a message, edit or postback event."""
+    from kanal.model import Attachment
+
     if isinstance(event.get("message_edit"), dict):
         return text_of(event["message_edit"].get("text")), (), None
     if isinstance(event.get("postback"), dict):
@@ -519,6 +525,8 @@ def _event_content(event: JsonObject) -> tuple[str, tuple[Attachment, ...], str 
 
 
 def _instagram_comment(context: _Context, value: JsonObject, record: JsonObject) -> list[InboundMessage]:
+    from kanal.model import Author
+
     external_id = id_of(value.get("id")) or fallback_key("comment", value)
     sender = obj(value, "from")
     author = Author(
@@ -548,6 +556,8 @@ def _instagram_mention(context: _Context, value: JsonObject, record: JsonObject)
 
     Until then the author is a placeholder unique to the mention, so unrelated people never merge.
     """
+    from kanal.model import Author
+
     external_id = _mention_id(value)
     sender = obj(value, "from")
     author_id = id_of(sender.get("id")) or _unresolved(external_id)
@@ -583,6 +593,8 @@ def resolve_mention(message: InboundMessage, found: JsonObject) -> InboundMessag
     ``username``, ``timestamp``, ``media``) or, for a caption, the ``mentioned_media`` (``caption``,
     ``username``, ``timestamp``). An author Meta does not name by id keeps the placeholder id, so unrelated
     people never merge, but gets the username as their handle."""
+    from kanal.model import Author
+
     sender = obj(found, "from")
     author_id = id_of(sender.get("id")) or message.author.id
     handle = text_of(sender.get("username")) or text_of(found.get("username")) or message.author.handle
@@ -602,6 +614,8 @@ def resolve_mention(message: InboundMessage, found: JsonObject) -> InboundMessag
 
 
 def _whatsapp(context: _Context, message: JsonObject, record: JsonObject) -> list[InboundMessage]:
+    from kanal.model import Author
+
     if text_of(message.get("type")) in _WA_IGNORED_TYPES:
         return []
     external_id = id_of(message.get("id")) or fallback_key("wamid", message)
@@ -632,6 +646,8 @@ def _whatsapp(context: _Context, message: JsonObject, record: JsonObject) -> lis
 
 
 def _whatsapp_content(message: JsonObject) -> tuple[str, tuple[Attachment, ...]]:
+    from kanal.model import Attachment
+
     kind = text_of(message.get("type"))
     if kind in _WA_MEDIA_TYPES:
         media = obj(message, kind)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kanal.channels._common import (
     JsonObject,
@@ -25,7 +25,10 @@ from kanal.channels._common import (
 )
 from kanal.channels.language import guess
 from kanal.errors import MalformedPayload
-from kanal.model import Action, Attachment, Author, Channel, InboundMessage, Visibility
+from kanal.kinds import Action, Channel, Visibility
+
+if TYPE_CHECKING:  # the ack path only splits: the normalisers import the domain classes when they run
+    from kanal.model import Attachment, Author, InboundMessage
 
 SOURCE = "x"
 
@@ -112,6 +115,8 @@ def _user_id(user: JsonObject, where: str) -> str:
 
 
 def _author(user: JsonObject, user_id: str) -> Author:
+    from kanal.model import Author
+
     followers = user.get("followers_count")
     return Author(
         id=user_id,
@@ -129,6 +134,8 @@ def _tweet_text(tweet: JsonObject) -> str:
 
 
 def _tweet_media(tweet: JsonObject) -> tuple[Attachment, ...]:
+    from kanal.model import Attachment
+
     entities = obj(obj(tweet, "extended_tweet"), "extended_entities") or obj(tweet, "extended_entities")
     media = entities.get("media") or obj(tweet, "entities").get("media")
     return tuple(
@@ -163,6 +170,8 @@ def _mentions_of(entities: JsonObject) -> list[JsonObject]:
 def _tweet(
     record: JsonObject, tweet: JsonObject, account: str, received_at: datetime
 ) -> list[InboundMessage]:
+    from kanal.model import InboundMessage
+
     if "retweeted_status" in tweet:
         return []
     tweet_id = id_of(tweet.get("id_str")) or id_of(tweet.get("id")) or fallback_key("tweet", tweet)
@@ -193,6 +202,8 @@ def _tweet(
 
 
 def _dm(record: JsonObject, event: JsonObject, account: str, received_at: datetime) -> list[InboundMessage]:
+    from kanal.model import Attachment, InboundMessage
+
     if event.get("type") != "message_create":
         return []
     create = obj(event, "message_create")
@@ -231,6 +242,8 @@ def _dm(record: JsonObject, event: JsonObject, account: str, received_at: dateti
 def _delete(
     record: JsonObject, event: JsonObject, account: str, received_at: datetime
 ) -> list[InboundMessage]:
+    from kanal.model import Author, InboundMessage
+
     status = obj(event, "status")
     tweet_id = require_id(status, "id", "x tweet_delete.status")
     user_id = id_of(status.get("user_id")) or "unknown"

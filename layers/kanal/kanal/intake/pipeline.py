@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.models import bind
 from kanal.adapters.stepfunctions import StepFunctionsWorkflow
-from kanal.channels import normalise_record
+from kanal.channels import SOURCES, normalise_record, platform
 from kanal.channels.meta import resolve_mention, unresolved_mention
 from kanal.config import load
 from kanal.intake.ingest import Intake
@@ -45,6 +45,8 @@ _config = load(
     "inquiries_table", "messages_table", "customers_table", "idempotency_table", "routing_state_machine_arn"
 )
 bind(_config)
+for _source in SOURCES:  # cold start: every platform's normaliser, as any record may need one
+    platform(_source)
 message_idempotency = IdempotencyConfig(
     event_key_jmespath="[channel, external_id, action, text]", expires_after_seconds=7 * 24 * 3600
 )
