@@ -226,3 +226,17 @@ def test_the_local_stack_points_a_reference_to_an_alias_at_its_function():
     }
     assert _aliases_to_functions(cfn) == {"FnAliaslive": {"Ref": "Fn"}}
     assert cfn["Resources"]["Mapping"]["Properties"] == {"FunctionName": {"Ref": "Fn"}, "BatchSize": 10}
+
+
+def test_the_inquiries_table_can_be_warmed_for_a_first_campaign_but_is_not_by_default():
+    assert PARAMETERS["InquiriesWarmWrites"]["Default"] == 0  # charged, and it cannot be lowered again
+    table = RESOURCES["InquiriesTable"]["Properties"]
+    warm = {
+        "Fn::If": [
+            "WarmsInquiries",
+            {"WriteUnitsPerSecond": {"Ref": "InquiriesWarmWrites"}},
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+    assert table["WarmThroughput"] == warm
+    assert all(index["WarmThroughput"] == warm for index in table["GlobalSecondaryIndexes"])
