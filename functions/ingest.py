@@ -1,11 +1,19 @@
 """SQS-triggered ingest: each record becomes (or joins) an inquiry; failed records are reported."""
 
-from kanal.intake.batch import partial_batch
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 from kanal.intake.pipeline import ingest_body, register_context, warm
 from kanal.observability import initialised_ahead, logger, metrics, traced
 
+processor = BatchProcessor(event_type=EventType.SQS)
+
 if initialised_ahead():
     warm()
+
+
+def record_handler(record: SQSRecord) -> None:
+    ingest_body(record.body)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -13,4 +21,6 @@ if initialised_ahead():
 @traced
 def lambda_handler(event: dict, context: object) -> dict:
     register_context(context)
-    return partial_batch(event, ingest_body)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

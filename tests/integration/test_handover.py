@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 from kanal_local.sandbox import X_DM_REFUSED, private_reply_recipient
@@ -151,7 +152,8 @@ def test_a_facebook_comment_goes_private_and_the_messenger_answer_joins_the_same
     # Then it joins the same inquiry (no new one), both halves in order with their channel and visibility
     both = joined(local, http, inquiry, owner, mid)
     assert halves(both)[-1] == ("in", "messenger", "private")
-    assert [m["created_at"] for m in both["messages"]] == sorted(m["created_at"] for m in both["messages"])
+    times = [datetime.fromisoformat(m["created_at"]) for m in both["messages"]]
+    assert times == sorted(times)  # oldest first (as times: "…35Z" is before "…35.8Z")
     assert inquiries_of(local, "messenger", mid) == []
     assert stored_message(local, "messenger", mid)["inquiry_id"] == inquiry["id"]
     # and the next reply goes out as a Messenger DM to that PSID, in the standard window
