@@ -38,10 +38,8 @@ import statistics
 import sys
 import threading
 import time
-import uuid
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -51,6 +49,7 @@ from typing import Any
 import metering
 import prices
 import requests
+from seeding import eventually, number
 from summary import figure
 
 RESULTS = Path(__file__).resolve().parent / "results" / "cost.json"
@@ -64,20 +63,6 @@ TEXTS = [
     "My order has not arrived yet, can you check it please?",
     "The bike's light stopped working after two days.",
 ]
-
-
-def eventually(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(interval)
-    raise TimeoutError(f"{what}: not within {timeout:.0f} s")
-
-
-def _number() -> str:
-    return str(uuid.uuid4().int % 10**15)
 
 
 def _comment(author: dict[str, str], text: str, post: str, parent: str, comment_id: str) -> dict[str, Any]:
@@ -137,8 +122,8 @@ class Lifecycles:
         from kanal.adapters.dynamo import DynamoStore
 
         store = DynamoStore()
-        post, author = f"{PAGE_ID}_{_number()}", {"id": _number(), "name": f"Customer {index}"}
-        comment_id = f"{post.split('_')[1]}_{_number()}"
+        post, author = f"{PAGE_ID}_{number()}", {"id": number(), "name": f"Customer {index}"}
+        comment_id = f"{post.split('_')[1]}_{number()}"
         self.post_webhook(_comment(author, TEXTS[index % len(TEXTS)], post, post, comment_id))
         message = eventually(lambda: store.get_message("facebook", comment_id), 60, "comment stored")
         inquiry_id = str(message.inquiry_id)

@@ -36,6 +36,7 @@ from typing import Any
 
 import metering
 import requests
+from seeding import new_comment, number
 from summary import figure
 
 RESULTS = Path(__file__).resolve().parent / "results" / "growth.json"
@@ -44,10 +45,6 @@ TEAM, LEAD = "social", "lena"  # the routing decision's team and the detail's re
 QUEUE_TEAM, QUEUE_LEAD = "growth-queue", "growth-lead"  # the queue's: nobody online to take from it
 OTHER_TEAMS = 5
 RATIO_BUDGET = 1.1
-
-
-def _number() -> str:
-    return str(uuid.uuid4().int % 10**15)
 
 
 def seed_inquiries(count: int) -> None:
@@ -60,8 +57,8 @@ def seed_inquiries(count: int) -> None:
     now = datetime.now(UTC)
     with InquiryItem.batch_write() as inquiries, MessageItem.batch_write() as messages:
         for k in range(count):
-            inquiry_id, external_id = uuid.uuid4().hex, f"{_number()}_{_number()}"
-            author = Author(id=_number(), name=f"Customer {k}")
+            inquiry_id, external_id = uuid.uuid4().hex, f"{number()}_{number()}"
+            author = Author(id=number(), name=f"Customer {k}")
             created = now - timedelta(minutes=k % 600)
             priority = Priority(
                 score=10 + k % 60,
@@ -140,41 +137,6 @@ def seed_agents(first: int, count: int) -> None:
                 )
             )
             members.save(OrganisationStore._member(team, agent.id, str(agent.status)))
-
-
-class NoWorkflow:
-    def start(self, inquiry_id: str, name: str | None = None) -> str:
-        return f"benchmark:{inquiry_id}"
-
-    def followed_up(self, inquiry_id: str) -> None:
-        return None
-
-
-def new_comment() -> str:
-    """A new Facebook comment taken in as ingest takes it, without a routing execution: its inquiry id."""
-    from kanal.adapters.dynamo import DynamoStore
-    from kanal.intake.ingest import Intake
-    from kanal.model import Author, Channel, InboundMessage, Visibility
-
-    now = datetime.now(UTC)
-    post, comment_id = f"{PAGE_ID}_{_number()}", f"{_number()}_{_number()}"
-    message = InboundMessage(
-        channel=Channel.FACEBOOK,
-        external_id=comment_id,
-        author=Author(id=_number(), name="Benchmark Customer"),
-        text="Where can I buy the blue one in Berlin?",
-        visibility=Visibility.PUBLIC,
-        thread_id=comment_id,
-        account_id=PAGE_ID,
-        created_at=now,
-        received_at=now,
-        language="en",
-        parent_id=post,
-        in_reply_to=post,
-    )
-    inquiry_id = Intake(DynamoStore(), NoWorkflow()).ingest(message).inquiry_id  # type: ignore[arg-type]
-    assert inquiry_id is not None
-    return inquiry_id
 
 
 class Reads:

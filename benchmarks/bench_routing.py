@@ -41,7 +41,7 @@ import time
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from seeding import eventually, new_comment, number
 from summary import figure
 
 RESULTS = Path(__file__).resolve().parent / "results" / "routing.json"
@@ -76,16 +77,6 @@ BENCH_SLA_MINUTES = {"facebook": 2880, "messenger": 30}
 
 OTHER_TEAMS = 5  # the agents of the decision benchmark belong to this many other teams
 IN_FLIGHT = 20  # executions started but not yet waiting, at most (ingest starts them batch by batch)
-
-
-def eventually(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(interval)
-    raise TimeoutError(f"{what}: not within {timeout:.0f} s")
 
 
 def rss_mib() -> float:
@@ -158,13 +149,9 @@ def _signed_post(url: str, document: dict[str, Any]) -> None:
     answer.raise_for_status()
 
 
-def _number() -> str:
-    return str(uuid.uuid4().int % 10**15)
-
-
 def comment(author: str, text: str, post: str, parent: str | None = None) -> tuple[dict[str, Any], str]:
     """A Page feed comment (under ``parent`` when given, else under the post) and its id."""
-    comment_id = f"{post.split('_')[1]}_{_number()}"
+    comment_id = f"{post.split('_')[1]}_{number()}"
     value = {
         "item": "comment",
         "verb": "add",
@@ -239,8 +226,8 @@ class Paths:
         from kanal.adapters.dynamo import DynamoStore
         from kanal.routing.wiring import routing
 
-        post = f"{PAGE_ID}_{_number()}"
-        document, comment_id = comment(_number(), "Where can I buy the blue one in Berlin?", post)
+        post = f"{PAGE_ID}_{number()}"
+        document, comment_id = comment(number(), "Where can I buy the blue one in Berlin?", post)
         inquiry_id = self.deliver(document, "facebook", comment_id)
         self.waits(inquiry_id, 1)
         routed = DynamoStore().get_inquiry(inquiry_id)
@@ -260,7 +247,7 @@ class Paths:
         from kanal.adapters.dynamo import DynamoStore
         from kanal.routing.wiring import routing
 
-        document, mid = direct_message(_number(), "Hallo, wo bleibt meine Bestellung?")
+        document, mid = direct_message(number(), "Hallo, wo bleibt meine Bestellung?")
         inquiry_id = self.deliver(document, "messenger", mid)
         self.waits(inquiry_id, 1)
         window = BENCH_SLA_MINUTES["messenger"] * 60 / TIME_SCALE
@@ -284,7 +271,7 @@ class Paths:
         from kanal.adapters.dynamo import DynamoStore
         from kanal.routing.wiring import routing
 
-        author, post = _number(), f"{PAGE_ID}_{_number()}"
+        author, post = number(), f"{PAGE_ID}_{number()}"
         document, first = comment(author, "My order has not arrived yet.", post)
         inquiry_id = self.deliver(document, "facebook", first)
         self.waits(inquiry_id, 1)
@@ -402,41 +389,12 @@ class ReadCounter:
             self._thread = None
 
 
-class NoWorkflow:
-    """Intake without a routing execution: the benchmark makes the routing decision itself."""
-
-    def start(self, inquiry_id: str) -> str:
-        return f"benchmark:{inquiry_id}"
-
-    def followed_up(self, inquiry_id: str) -> None:
-        return None
-
-
 def one_decision(counter: ReadCounter) -> dict[str, Any]:
     """A new Facebook comment taken in as ingest does, then one routing decision on it, counted."""
     from kanal.adapters.dynamo import DynamoStore
-    from kanal.intake.ingest import Intake
-    from kanal.model import Author, Channel, InboundMessage, Visibility
     from kanal.routing.wiring import routing
 
-    now = datetime.now(UTC)
-    post, comment_id = f"{PAGE_ID}_{_number()}", f"{_number()}_{_number()}"
-    message = InboundMessage(
-        channel=Channel.FACEBOOK,
-        external_id=comment_id,
-        author=Author(id=_number(), name="Benchmark Customer"),
-        text="Where can I buy the blue one in Berlin?",
-        visibility=Visibility.PUBLIC,
-        thread_id=comment_id,
-        account_id=PAGE_ID,
-        created_at=now,
-        received_at=now,
-        language="en",
-        parent_id=post,
-        in_reply_to=post,
-    )
-    inquiry_id = Intake(DynamoStore(), NoWorkflow()).ingest(message).inquiry_id
-    assert inquiry_id is not None
+    inquiry_id = new_comment()
     with counter.counting():
         routing().route(inquiry_id)
     inquiry = DynamoStore().get_inquiry(inquiry_id)
@@ -546,9 +504,9 @@ class Holder:
         from kanal.model import Author, Channel, Direction, Inquiry, Message, Visibility
 
         now, inquiry_id, customer = datetime.now(UTC), uuid.uuid4().hex, uuid.uuid4().hex
-        author = Author(id=_number(), name="Benchmark Customer")
+        author = Author(id=number(), name="Benchmark Customer")
         visibility = Visibility.PUBLIC if channel == "facebook" else Visibility.PRIVATE
-        external_id = f"{_number()}_{_number()}"
+        external_id = f"{number()}_{number()}"
         thread = external_id if channel == "facebook" else f"{PAGE_ID}:{author.id}"
         inquiry = Inquiry(
             id=inquiry_id,
