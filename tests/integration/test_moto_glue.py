@@ -301,3 +301,90 @@ def test_a_cancelled_transaction_puts_back_exactly_the_items_it_named_without_co
         ]
     )
     assert read("gone") is None and read("new")["n"] == {"N": "3"}
+
+
+def test_sqs_sends_and_receives_do_not_count_the_queue_but_its_attributes_still_do(local, monkeypatch):
+    sqs = local.stack.client("sqs")
+    url = sqs.create_queue(QueueName=f"glue-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    fifo = sqs.create_queue(
+        QueueName=f"glue-{uuid.uuid4().hex[:12]}.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+    )["QueueUrl"]
+    sqs.send_message_batch(
+        QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"record {i}"} for i in range(10)]
+    )
+    counted: list[str] = []
+    original = Queue.approximate_number_of_messages
+
+    def counting(self: Queue) -> int:
+        counted.append(self.name)
+        return original.fget(self)
+
+    monkeypatch.setattr(Queue, "approximate_number_of_messages", property(counting))
+    # When a record is sent and a batch received on a queue that holds ten
+    sqs.send_message(QueueUrl=url, MessageBody="record 10")
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5)["Messages"]
+    # Then neither walked the queue's messages to count them (that made a send cost the queue's depth)
+    assert len(received) == 5 and counted == []
+    # And GetQueueAttributes still counts: 6 visible, 5 in flight
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (
+        attributes["ApproximateNumberOfMessages"],
+        attributes["ApproximateNumberOfMessagesNotVisible"],
+    ) == (
+        "6",
+        "5",
+    )
+    # And a FIFO queue's content-based deduplication (read from the attributes during a send) still holds
+    for _ in range(2):
+        sqs.send_message(QueueUrl=fifo, MessageBody="same body", MessageGroupId="g")
+    assert len(sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10)["Messages"]) == 1
+
+
+def test_a_batch_sent_straight_to_the_backend_lands_as_before_and_fires_botocores_events(local):
+    import pytest
+    from botocore.exceptions import ClientError, ParamValidationError
+
+    sqs = local.stack.client("sqs")
+    url = sqs.create_queue(QueueName=f"glue-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    seen: list[str] = []
+    sqs.meta.events.register("before-parameter-build.sqs.SendMessageBatch", lambda **_: seen.append("before"))
+    sqs.meta.events.register("after-call.sqs.SendMessageBatch", lambda parsed, **_: seen.append("after"))
+    attributes = {"kind": {"DataType": "String", "StringValue": "comment"}}
+    # When a batch of two is sent, one with a message attribute
+    answer = sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "a", "MessageBody": "first", "MessageAttributes": attributes},
+            {"Id": "b", "MessageBody": "second"},
+        ],
+    )
+    # Then both are answered as SQS answers (ids, body MD5s) and the hooks saw the call once
+    assert sorted(s["Id"] for s in answer["Successful"]) == ["a", "b"] and answer["Failed"] == []
+    assert all(len(s["MD5OfMessageBody"]) == 32 for s in answer["Successful"])
+    assert seen == ["before", "after"]
+    # And both are on the queue with their attributes
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])["Messages"]
+    by_body = {m["Body"]: m for m in got}
+    assert set(by_body) == {"first", "second"}
+    assert by_body["first"]["MessageAttributes"]["kind"]["StringValue"] == "comment"
+    # And bad input fails as before: botocore's validation, and SQS's own errors from the usual path
+    with pytest.raises(ParamValidationError):
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "a"}])
+    with pytest.raises(ClientError) as duplicate:
+        sqs.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": "x", "MessageBody": "1"}, {"Id": "x", "MessageBody": "2"}]
+        )
+    assert "BatchEntryIdsNotDistinct" in duplicate.value.response["Error"]["Code"]
+    with pytest.raises(ClientError) as missing:
+        sqs.send_message_batch(QueueUrl=url + "-gone", Entries=[{"Id": "a", "MessageBody": "x"}])
+    assert "NonExistentQueue" in missing.value.response["Error"]["Code"]
+
+
+def test_a_state_machine_definition_is_parsed_once_and_each_execution_gets_its_own_program():
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
+    first, tree = AmazonStateLanguageParser.parse(definition)
+    second, same_tree = AmazonStateLanguageParser.parse(definition)
+    assert same_tree is tree and second is not first

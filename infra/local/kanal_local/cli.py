@@ -22,7 +22,8 @@ from kanal_local.server import DEFAULT_PORT
 if TYPE_CHECKING:
     from kanal_local.stack import LocalStack
 
-# `--demo` runs at this scale unless told otherwise: an unanswered inquiry escalates within a minute.
+# `--demo` runs at this scale unless told otherwise: the unanswered inquiry due first (an hour's target at
+# most on a round-the-clock team) is warned and escalates tier by tier within about two minutes.
 DEMO_TIME_SCALE = 120.0
 
 

@@ -264,7 +264,7 @@ Bitte rufen Sie mich dringend zurueck. Anna Becker
 """
 
 
-def replay(server: LocalServer, pause: float = 0.3, watch_seconds: float = 75) -> None:
+def replay(server: LocalServer, pause: float = 0.3, watch_seconds: float = 120) -> None:
     base = server.url
     show_organisation()
     print(
@@ -299,8 +299,8 @@ def replay(server: LocalServer, pause: float = 0.3, watch_seconds: float = 75) -
         print_console(base)
         return
     print(
-        f"\nnobody answers the {escalating['priority']['band']} {escalating['channel']} inquiry; its clock "
-        f"runs {server.stack.time_scale:g}x faster here. Warning, then escalation tier by tier:"
+        f"\nnobody answers the {escalating['priority']['band']} {escalating['channel']} inquiry due first; "
+        f"its clock runs {server.stack.time_scale:g}x faster here. Warning, then escalation tier by tier:"
     )
     watch(base, escalating["id"], len(seen), started, watch_seconds)
     print(f"\nwhat left for the platforms: {base}/sandbox/outbox and {base}/local/emails")
@@ -317,11 +317,13 @@ def print_console(base: str) -> None:
 
 
 def answer_all_but_the_most_urgent(base: str, items: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Each owner answers their inquiry in time, on its own channel, but the most urgent one is left."""
+    """Each owner answers their inquiry in time, on its own channel, but the one due first is left (the
+    most urgent one may be due tomorrow morning: its team's business hours may be over for today)."""
     assigned = [i for i in items if i["status"] == "assigned"]
     if not assigned:
         return None
-    escalating, others = assigned[0], assigned[1:]
+    escalating = min(assigned, key=lambda i: i.get("sla_due_at") or "~")
+    others = [i for i in assigned if i is not escalating]
     private = next((i for i in others if i["channel"] == "facebook" and i["assignee"] != APPROVER), None)
     print(f"\nthe owners answer {len(others)} of them in time, each on the customer's own channel:")
     for item in others:

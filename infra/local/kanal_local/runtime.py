@@ -8,7 +8,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,10 +68,57 @@ class FunctionError(Exception):
 Observer = Callable[[LocalFunction, Any, float, bool], None]
 
 
+class Foreground:
+    """Requests first. In AWS every function runs in execution environments of its own, so ingest draining
+    a backlog takes nothing from the webhook function acknowledging the next delivery. Here all functions
+    share one interpreter, and its lock would share one core between them. So while a request the gateway
+    dispatches to a function (a webhook delivery, an agent API call) is in flight, background work (the SQS
+    pollers' invocations, Step Functions' tasks and their handlers) takes its next AWS call only once no
+    request is in flight (the waiting calls one after another once none is), or after `limit`
+    seconds at most, so it is never starved. It waits between calls, never inside one, and never while it
+    holds the emulator's DynamoDB lock."""
+
+    def __init__(self, limit: float = 1.0) -> None:
+        self.limit = limit
+        self._in_flight = 0
+        self._idle = threading.Condition()
+        self._local = threading.local()
+
+    def begin(self) -> None:
+        """A request starts in this thread (`end` once it is answered)."""
+        with self._idle:
+            self._in_flight += 1
+        self._local.depth = getattr(self._local, "depth", 0) + 1
+
+    def end(self) -> None:
+        self._local.depth -= 1
+        with self._idle:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.notify()  # one background call per gap: a herd woken at once would crowd the next
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        self.begin()
+        try:
+            yield
+        finally:
+            self.end()
+
+    def wait_turn(self) -> None:
+        """Called before every AWS call: a background thread waits while a request is in flight."""
+        if not self._in_flight or getattr(self._local, "depth", 0):
+            return
+        with self._idle:
+            if self._idle.wait_for(lambda: not self._in_flight, timeout=self.limit):
+                self._idle.notify()  # still no request: the next waiting call goes too (a chain, not a herd)
+
+
 class Dispatcher:
     """Finds and runs handlers; records every invocation for inspection."""
 
     def __init__(self) -> None:
+        self.foreground = Foreground()
         self.functions: dict[str, LocalFunction] = {}
         self.by_logical_id: dict[str, LocalFunction] = {}
         self._import_lock = threading.Lock()
@@ -137,6 +185,14 @@ class Dispatcher:
     def call(self, logical_id: str, event: Any) -> Any:
         """Invoke and raise FunctionError on a function error (for the gateway and the pollers)."""
         result, error = self.invoke(logical_id, event)
+        if error is not None:
+            raise FunctionError(result)
+        return result
+
+    def request(self, logical_id: str, event: Any) -> Any:
+        """`call` for a request the gateway serves: it goes before background work (`Foreground`)."""
+        with self.foreground.request():
+            result, error = self.invoke(logical_id, event)
         if error is not None:
             raise FunctionError(result)
         return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import gc
 import json
 import logging
 import os
@@ -14,11 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from kanal_local import auth, console, sandbox, sms
 from kanal_local.gateway import Gateway, Route
+from kanal_local.runtime import Foreground
 from kanal_local.sandbox import ChannelSandbox
 from kanal_local.stack import LocalStack
 
@@ -77,7 +79,13 @@ class LocalServer:
         # Listen first, so the stack's parameters can name the server's own URL (port 0: a free one):
         # the console link and the channel sandbox the functions send replies to. Until the stack is
         # deployed every request is answered 503.
-        self._server = make_server(self.host, self.port, _not_ready, threaded=True)
+        self._server = make_server(
+            self.host,
+            self.port,
+            _not_ready,
+            threaded=True,
+            request_handler=_request_handler(self.stack.dispatcher.foreground),
+        )
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
@@ -113,6 +121,10 @@ class LocalServer:
         self.gateway.add_local("POST", "/local/token", console.token)
         self.gateway.add_local_prefix(console.ASSETS, console.asset)
         self._server.app = self.gateway
+        # What the start built (the emulator's deployed stack, the imported handlers) lives as long as the
+        # process: out of the collector's generations, a full collection does not walk it on a request.
+        gc.collect()
+        gc.freeze()
         self.ready.set()
         return self
 
@@ -171,7 +183,9 @@ class LocalServer:
         raw = request.get_data()
         if not raw or len(raw) > 10 * 1024 * 1024:
             return _json(400 if not raw else 413, {"error": "send one raw RFC 822 message (at most 10 MiB)"})
-        return _json(200, receive_email(self.stack, raw, request.args.get("to", "service@kanal.local")))
+        with self.stack.dispatcher.foreground.request():  # SES receiving, a service of its own in AWS
+            received = receive_email(self.stack, raw, request.args.get("to", "service@kanal.local"))
+        return _json(200, received)
 
     def _receive_sms(self, request: Request) -> Response:
         """What two-way SMS does with an SMS to Kanal's number: publish it to the inbound-SMS topic."""
@@ -179,7 +193,12 @@ class LocalServer:
             sender, text = sms.parse(request.get_data())
         except sms.InvalidSms as error:
             return _json(400, {"error": str(error)})
-        message = sms.receive_sms(
+        with self.stack.dispatcher.foreground.request():  # two-way SMS, a service of its own in AWS
+            message = self._publish_sms(sender, text)
+        return _json(200, {"inbound_message_id": message["inboundMessageId"]})
+
+    def _publish_sms(self, sender: str, text: str) -> dict[str, Any]:
+        return sms.receive_sms(
             self.stack.client("sns"),
             self.stack.outputs["InboundSmsTopicArn"],
             self.stack.environment["KANAL_SMS_ORIGINATION_NUMBER"],
@@ -188,7 +207,6 @@ class LocalServer:
             sender,
             text,
         )
-        return _json(200, {"inbound_message_id": message["inboundMessageId"]})
 
     def stop(self) -> None:
         if self._server is not None:
@@ -233,6 +251,30 @@ class LocalServer:
 
     def _webhook_paths(self) -> list[tuple[str, str]]:
         return sorted({(r.path, r.method) for r in self.routes() if r.path.startswith("/webhooks")})
+
+
+def _request_handler(foreground: Foreground) -> type[WSGIRequestHandler]:
+    """Werkzeug's handler, telling `foreground` from a request's first line to its answer: background
+    work yields to every request the local stack serves, its parsing and answering included."""
+
+    class Handler(WSGIRequestHandler):
+        started = False
+
+        def parse_request(self) -> bool:
+            if not self.started:
+                self.started = True
+                foreground.begin()
+            return bool(super().parse_request())
+
+        def handle_one_request(self) -> None:
+            self.started = False
+            try:
+                super().handle_one_request()
+            finally:
+                if self.started:
+                    foreground.end()
+
+    return Handler
 
 
 def _not_ready(environ: dict[str, Any], start_response: Any) -> list[bytes]:

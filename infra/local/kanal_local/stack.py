@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,6 +158,8 @@ class LocalStack:
     _mock: Any = None
     _endpoint: Any = None
     _saved_environ: dict[str, str | None] = field(default_factory=dict)
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _clients_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def region(self) -> str:
@@ -172,7 +175,12 @@ class LocalStack:
         return float({**LOCAL_PARAMETERS, **self.parameters}["TimeScale"])
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION)
+        """One client per service for the stack's own calls (creating one costs milliseconds; a client is
+        thread-safe)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(service, region_name=REGION)
+            return self._clients[service]
 
     def start(self) -> LocalStack:
         self._set_environ(LOCAL_ENVIRONMENT)
@@ -183,7 +191,9 @@ class LocalStack:
             }
         )
         self._mock.start()
-        moto_glue.install(self.dispatcher.invoke, self.notifications.record)
+        moto_glue.install(
+            self.dispatcher.invoke, self.notifications.record, self.dispatcher.foreground.wait_turn
+        )
         try:
             if self.aws_port is not None:
                 from moto.server import ThreadedMotoServer
@@ -314,6 +324,7 @@ class LocalStack:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        self._clients.clear()
         for key, value in self._saved_environ.items():
             if value is None:
                 os.environ.pop(key, None)
