@@ -15,8 +15,7 @@ stack do not share one interpreter) and runs, each on a fresh stack:
    (lost 0, duplicated 0); when it is not, the drain time is projected from the rate and the books'
    figures say they could not be closed within the benchmark's time.
 
-Prints a table and writes ``benchmarks/results/burst.json``. Takes about 3 minutes (the last run: 349 s
-with 90 s of sending and 60 s of drain; the defaults now 60 s and 30 s).
+Prints a table and writes ``benchmarks/results/burst.json``. Takes about 2 minutes (the last run: 129 s).
 """
 
 from __future__ import annotations
