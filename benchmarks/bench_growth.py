@@ -101,7 +101,7 @@ def seed_inquiries(count: int) -> None:
 def seed_agents(first: int, count: int) -> None:
     """Online agents ``first`` .. ``first + count`` spread over five other teams (taking e-mail only)."""
     from kanal.adapters.models import MemberItem, OrgItem
-    from kanal.adapters.organisation import AGENT, PROFILE, OrganisationStore, _pk, agent_data
+    from kanal.adapters.organisation import OrganisationStore
     from kanal.routing.org import Agent, AgentStatus, Skills, Team
 
     store = OrganisationStore()
@@ -125,17 +125,7 @@ def seed_agents(first: int, count: int) -> None:
                 skills=Skills(channels=("email",)),
                 status=AgentStatus.ONLINE,
             )
-            profiles.save(
-                OrgItem(
-                    _pk(AGENT, agent.id),
-                    PROFILE,
-                    kind=AGENT,
-                    data=agent_data(agent),
-                    status=str(agent.status),
-                    open_caseload=0,
-                    max_concurrent=agent.max_concurrent,
-                )
-            )
+            profiles.save(OrganisationStore.new_profile(agent))
             members.save(OrganisationStore._member(team, agent.id, str(agent.status)))
 
 

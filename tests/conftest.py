@@ -153,3 +153,15 @@ def desk(local, http, admin_headers, rules, request):
     yield Desk(team, agents, lead, phones, f"zx{tag}")
     for name in agents:  # nobody of this desk takes later tests' inquiries
         routing().org.set_status(name, AgentStatus.OFFLINE)
+
+
+@pytest.fixture
+def urgent(local, http, admin_headers, desk):
+    """The desk's word makes an inquiry P1 (and sends it to the desk)."""
+    document = copy.deepcopy(http.get(f"{local.url}/api/rules", headers=admin_headers).json()["document"])
+    document["version"] = f"urgent-{uuid.uuid4().hex[:8]}"
+    for rule in document["rules"]:
+        if rule["id"] == f"topic.{desk.word[2:]}":
+            rule["min_band"] = "P1"
+    assert http.put(f"{local.url}/api/rules", json=document, headers=admin_headers).status_code == 200
+    return desk

@@ -7,9 +7,6 @@ left for the platform is read in the channel sandbox's outbox.
 
 from __future__ import annotations
 
-import copy
-import uuid
-
 import pytest
 
 from kanal_local.auth import mint
@@ -21,18 +18,6 @@ pytestmark = pytest.mark.browser
 FIRST = "Das ist unser Fehler, wir erstatten Ihnen alles."
 COMMENT = "Bitte kein Schuldeingeständnis: bitten Sie um eine Nachricht."
 REVISED = "Das tut uns leid! Schreiben Sie uns bitte eine Nachricht, wir klären es heute."
-
-
-@pytest.fixture
-def urgent(local, http, admin_headers, desk):
-    """The desk's word makes an inquiry P1 (and sends it to the desk), as in test_drafts.py."""
-    document = copy.deepcopy(http.get(f"{local.url}/api/rules", headers=admin_headers).json()["document"])
-    document["version"] = f"urgent-{uuid.uuid4().hex[:8]}"
-    for rule in document["rules"]:
-        if rule["id"] == f"topic.{desk.word[2:]}":
-            rule["min_band"] = "P1"
-    assert http.put(f"{local.url}/api/rules", json=document, headers=admin_headers).status_code == 200
-    return desk
 
 
 def test_a_public_reply_to_an_urgent_comment_goes_out_once_pr_approves_its_revised_draft(

@@ -8,15 +8,12 @@ except in the last case, which stores a company's own policy in Parameter Store.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import threading
 import uuid
 from datetime import datetime
 from typing import Any
-
-import pytest
 
 from kanal_local.auth import mint
 from tests.conftest import eventually
@@ -26,18 +23,6 @@ MIRA = {"Authorization": f"Bearer {mint('mira')}"}  # lead of pr
 OLIVER = {"Authorization": f"Bearer {mint('oliver')}"}  # member of pr
 FEED_COMMENT = "meta/page_feed_comment_add.json"
 CUSTOMER_WORDS = "E-Bike"  # in the fixture's comment: never in a notice
-
-
-@pytest.fixture
-def urgent(local, http, admin_headers, desk):
-    """The desk's word makes an inquiry P1 (and sends it to the desk)."""
-    document = copy.deepcopy(http.get(f"{local.url}/api/rules", headers=admin_headers).json()["document"])
-    document["version"] = f"urgent-{uuid.uuid4().hex[:8]}"
-    for rule in document["rules"]:
-        if rule["id"] == f"topic.{desk.word[2:]}":
-            rule["min_band"] = "P1"
-    assert http.put(f"{local.url}/api/rules", json=document, headers=admin_headers).status_code == 200
-    return desk
 
 
 def url(local, inquiry: dict, *parts: str) -> str:

@@ -16,12 +16,13 @@ def test_background_waits_while_a_request_is_in_flight_and_goes_when_it_ends():
         foreground.wait_turn()
         passed.set()
 
-    with foreground.request():
-        worker = threading.Thread(target=background)
-        worker.start()
-        # the request's own calls are never held back
-        foreground.wait_turn()
-        assert not passed.wait(0.2)
+    foreground.begin()
+    worker = threading.Thread(target=background)
+    worker.start()
+    # the request's own calls are never held back
+    foreground.wait_turn()
+    assert not passed.wait(0.2)
+    foreground.end()
     assert passed.wait(2)
     worker.join()
 

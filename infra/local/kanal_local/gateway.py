@@ -177,7 +177,7 @@ class Gateway:
                 return _json(401, {"message": "Unauthorized"})
         event = proxy_event(request, route, params, self.stage, authorizer)
         try:
-            return proxy_response(self.dispatcher.request(route.function, event))
+            return proxy_response(self.dispatcher.call(route.function, event))
         except FunctionError:
             return _json(502, {"message": "Internal server error"})
 

@@ -272,11 +272,11 @@ def _queue_attributes(self: Queue) -> dict[str, Any]:
 
 def _without_counts(method: Callable[..., Any]) -> Callable[..., Any]:
     def call(self: SQSBackend, *args: Any, **kwargs: Any) -> Any:
-        _quick.active = True
+        outer, _quick.active = getattr(_quick, "active", False), True
         try:
             return method(self, *args, **kwargs)
         finally:
-            _quick.active = False
+            _quick.active = outer  # a send inside a receive (to a dead-letter queue) leaves it as it was
 
     return call
 

@@ -8,8 +8,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,12 +70,12 @@ Observer = Callable[[LocalFunction, Any, float, bool], None]
 class Foreground:
     """Requests first. In AWS every function runs in execution environments of its own, so ingest draining
     a backlog takes nothing from the webhook function acknowledging the next delivery. Here all functions
-    share one interpreter, and its lock would share one core between them. So while a request the gateway
-    dispatches to a function (a webhook delivery, an agent API call) is in flight, background work (the SQS
-    pollers' invocations, Step Functions' tasks and their handlers) takes its next AWS call only once no
-    request is in flight (the waiting calls one after another once none is), or after `limit`
-    seconds at most, so it is never starved. It waits between calls, never inside one, and never while it
-    holds the emulator's DynamoDB lock."""
+    share one interpreter, and its lock would share one core between them. So while the local HTTP server
+    serves a request (a webhook delivery, an agent API call, a local route; `server._request_handler`
+    marks each from its first line to its answer), background work (the SQS pollers' invocations, Step
+    Functions' tasks and their handlers) takes its next AWS call only once no request is in flight (the
+    waiting calls one after another then), or after `limit` seconds at most, so it is never starved. It
+    waits between calls, never inside one, and never while it holds the emulator's DynamoDB lock."""
 
     def __init__(self, limit: float = 1.0) -> None:
         self.limit = limit
@@ -96,14 +95,6 @@ class Foreground:
             self._in_flight -= 1
             if not self._in_flight:
                 self._idle.notify()  # one background call per gap: a herd woken at once would crowd the next
-
-    @contextmanager
-    def request(self) -> Iterator[None]:
-        self.begin()
-        try:
-            yield
-        finally:
-            self.end()
 
     def wait_turn(self) -> None:
         """Called before every AWS call: a background thread waits while a request is in flight."""
@@ -185,14 +176,6 @@ class Dispatcher:
     def call(self, logical_id: str, event: Any) -> Any:
         """Invoke and raise FunctionError on a function error (for the gateway and the pollers)."""
         result, error = self.invoke(logical_id, event)
-        if error is not None:
-            raise FunctionError(result)
-        return result
-
-    def request(self, logical_id: str, event: Any) -> Any:
-        """`call` for a request the gateway serves: it goes before background work (`Foreground`)."""
-        with self.foreground.request():
-            result, error = self.invoke(logical_id, event)
         if error is not None:
             raise FunctionError(result)
         return result

@@ -183,9 +183,7 @@ class LocalServer:
         raw = request.get_data()
         if not raw or len(raw) > 10 * 1024 * 1024:
             return _json(400 if not raw else 413, {"error": "send one raw RFC 822 message (at most 10 MiB)"})
-        with self.stack.dispatcher.foreground.request():  # SES receiving, a service of its own in AWS
-            received = receive_email(self.stack, raw, request.args.get("to", "service@kanal.local"))
-        return _json(200, received)
+        return _json(200, receive_email(self.stack, raw, request.args.get("to", "service@kanal.local")))
 
     def _receive_sms(self, request: Request) -> Response:
         """What two-way SMS does with an SMS to Kanal's number: publish it to the inbound-SMS topic."""
@@ -193,12 +191,7 @@ class LocalServer:
             sender, text = sms.parse(request.get_data())
         except sms.InvalidSms as error:
             return _json(400, {"error": str(error)})
-        with self.stack.dispatcher.foreground.request():  # two-way SMS, a service of its own in AWS
-            message = self._publish_sms(sender, text)
-        return _json(200, {"inbound_message_id": message["inboundMessageId"]})
-
-    def _publish_sms(self, sender: str, text: str) -> dict[str, Any]:
-        return sms.receive_sms(
+        message = sms.receive_sms(
             self.stack.client("sns"),
             self.stack.outputs["InboundSmsTopicArn"],
             self.stack.environment["KANAL_SMS_ORIGINATION_NUMBER"],
@@ -207,6 +200,7 @@ class LocalServer:
             sender,
             text,
         )
+        return _json(200, {"inbound_message_id": message["inboundMessageId"]})
 
     def stop(self) -> None:
         if self._server is not None:

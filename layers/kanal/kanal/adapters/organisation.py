@@ -176,18 +176,7 @@ class OrganisationStore:
         old_teams = set(existing.teams) if existing else set()
         with TransactWrite(connection=_connection(OrgItem.Meta.region)) as transaction:
             if existing is None:
-                transaction.save(
-                    OrgItem(
-                        key,
-                        PROFILE,
-                        kind=AGENT,
-                        data=agent_data(agent),
-                        status=str(agent.status),
-                        open_caseload=0,
-                        max_concurrent=agent.max_concurrent,
-                    ),
-                    condition=OrgItem.pk.does_not_exist(),
-                )
+                transaction.save(self.new_profile(agent), condition=OrgItem.pk.does_not_exist())
             else:  # the profile only: status, caseload and figures are the system's, changed atomically
                 agent = replace(agent, status=existing.status, figures=existing.figures)
                 transaction.update(
@@ -203,6 +192,19 @@ class OrganisationStore:
             for team in old_teams - set(agent.teams):
                 transaction.delete(MemberItem(_pk(TEAM, team), f"MEMBER#{agent.id}"))
         return agent
+
+    @staticmethod
+    def new_profile(agent: Agent) -> OrgItem:
+        """A new agent's profile item: no open caseload yet."""
+        return OrgItem(
+            _pk(AGENT, agent.id),
+            PROFILE,
+            kind=AGENT,
+            data=agent_data(agent),
+            status=str(agent.status),
+            open_caseload=0,
+            max_concurrent=agent.max_concurrent,
+        )
 
     @staticmethod
     def _member(team: str, agent_id: str, status: str) -> MemberItem:
