@@ -388,3 +388,136 @@ def test_a_state_machine_definition_is_parsed_once_and_each_execution_gets_its_o
     first, tree = AmazonStateLanguageParser.parse(definition)
     second, same_tree = AmazonStateLanguageParser.parse(definition)
     assert same_tree is tree and second is not first
+
+
+RICH_ITEM = {
+    "pk": {"S": "GLUE#rich"},
+    "sk": {"S": "PROFILE"},
+    "empty": {"S": ""},
+    "text": {"S": "Grüße, bitte helft mir"},
+    "number": {"N": "12.50"},
+    "binary": {"B": b"\x00\x01kanal"},
+    "strings": {"SS": ["a", "b"]},
+    "numbers": {"NS": ["1", "2.5"]},
+    "binaries": {"BS": [b"\x02", b"\x03"]},
+    "flag": {"BOOL": False},
+    "nothing": {"NULL": True},
+    "nested": {
+        "M": {
+            "list": {"L": [{"S": "x"}, {"N": "1"}, {"M": {"deep": {"BOOL": True}}}, {"L": []}]},
+            "map": {"M": {}},
+            "blob": {"B": b"\xff"},
+        }
+    },
+}
+
+
+def test_dynamodb_answers_are_the_json_moto_writes_and_read_back_unchanged(local):
+    from moto.core.serialize import JSONSerializer, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    # Given an item with every kind of attribute value DynamoDB has, nested
+    dynamodb, table = local.stack.client("dynamodb"), local.stack.environment["KANAL_ORGANISATION_TABLE"]
+    item = {**RICH_ITEM, "pk": {"S": f"GLUE#{uuid.uuid4().hex}"}}
+    dynamodb.put_item(TableName=table, Item=item)
+    # When it is read back (GetItem), updated (ALL_NEW) and queried through the emulator
+    got = dynamodb.get_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]}, ConsistentRead=True)
+    updated = dynamodb.update_item(
+        TableName=table,
+        Key={"pk": item["pk"], "sk": item["sk"]},
+        UpdateExpression="SET #n = :n",
+        ExpressionAttributeNames={"#n": "number"},
+        ExpressionAttributeValues={":n": {"N": "13"}},
+        ReturnValues="ALL_NEW",
+    )
+    queried = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": item["pk"]},
+        ReturnConsumedCapacity="TOTAL",
+    )
+    # Then every value comes back as it was written (binaries as bytes, sets as sets)
+    assert got["Item"] == item
+    assert updated["Attributes"] == {**item, "number": {"N": "13"}}
+    assert queried["Items"] == [{**item, "number": {"N": "13"}}] and queried["Count"] == 1
+    assert queried["ConsumedCapacity"]["CapacityUnits"] > 0
+    # And the answer's JSON is byte for byte what moto's own serializer writes
+    model = get_service_model("dynamodb")
+    for operation, result in (
+        (
+            "GetItem",
+            {"Item": moto_result(item), "ConsumedCapacity": {"TableName": table, "CapacityUnits": 0.5}},
+        ),
+        ("Query", {"Items": [moto_result(item)], "Count": 1, "ScannedCount": 1}),
+    ):
+        bodies = []
+        for serializer in (JSONSerializer, moto_glue.DynamoDBSerializer):
+            bodies.append(
+                serializer(
+                    operation_model=model.operation_model(operation),
+                    value_picker=XFormedAttributePicker(),
+                ).serialize(result)["body"]
+            )
+        assert json.loads(bodies[1]) == json.loads(bodies[0])
+
+
+def moto_result(item: dict) -> dict:
+    """An item as moto's DynamoDB answers hold it (`dynamo_to_dict`: binaries as raw bytes)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.utilities import dynamo_to_dict
+
+    wire = json.loads(json.dumps(item, default=lambda b: __import__("base64").b64encode(b).decode()))
+    return {name: dynamo_to_dict(DynamoType(value)) for name, value in wire.items()}
+
+
+def test_a_query_on_a_tables_own_key_reads_its_partition_only_and_pages_as_before(local, monkeypatch):
+    dynamodb, table = local.stack.client("dynamodb"), local.stack.environment["KANAL_ORGANISATION_TABLE"]
+    tag = uuid.uuid4().hex
+    for partition in ("a", "b"):
+        for n in range(5):
+            dynamodb.put_item(
+                TableName=table, Item={"pk": {"S": f"GLUE#{tag}#{partition}"}, "sk": {"S": f"ITEM#{n}"}}
+            )
+    whole_table: list[str] = []
+    original = moto_glue._moto_all_items
+    monkeypatch.setattr(moto_glue, "_moto_all_items", lambda t: whole_table.append(t.name) or original(t))
+
+    def page(**extra) -> dict:
+        return dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
+            ExpressionAttributeValues={":pk": {"S": f"GLUE#{tag}#a"}, ":sk": {"S": "ITEM#"}},
+            Limit=2,
+            **extra,
+        )
+
+    # When one partition is queried newest first, two at a time
+    keys, answer = [], page(ScanIndexForward=False)
+    while True:
+        keys += [i["sk"]["S"] for i in answer["Items"]]
+        if "LastEvaluatedKey" not in answer:
+            break
+        answer = page(ScanIndexForward=False, ExclusiveStartKey=answer["LastEvaluatedKey"])
+    # Then it pages through exactly that partition, in order, without reading the whole table
+    assert keys == [f"ITEM#{n}" for n in (4, 3, 2, 1, 0)]
+    assert whole_table == []
+    # And a partition that does not exist is empty (and is not created by the lookup)
+    none = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"GLUE#{tag}#none"}},
+    )
+    assert none["Items"] == []
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    backend = dynamodb_backends[local.stack.account][local.stack.region]
+    assert DynamoType({"S": f"GLUE#{tag}#none"}) not in backend.get_table(table).items
+
+
+def test_step_functions_lambda_tasks_share_one_client_per_region(local):
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    first = lambda_eval_utils.boto_client_for("eu-central-1", "lambda", None)
+    assert lambda_eval_utils.boto_client_for("eu-central-1", "lambda", object()) is first
+    assert lambda_eval_utils.boto_client_for("eu-west-1", "lambda", None) is not first

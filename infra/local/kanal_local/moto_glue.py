@@ -46,6 +46,21 @@ in pyproject.toml.
    before it starts, as its rollback copy, so each transaction cost time in proportion to the table
    (ingest's inquiry transaction took 0.19 s at 400 inquiries and grew with every one). Ours copies only
    the items the transaction names, and puts exactly those back when moto cancels it.
+12. Step Functions' Lambda tasks: moto builds a new boto3 client for every task it runs (a tenth of the
+   routing's time here). One client per region is kept and shared (botocore's clients are thread-safe);
+   it is built exactly as moto builds it.
+13. DynamoDB queries on a table's own key: moto sorts every item of the table and then keeps the one
+   partition the query names, so a query cost time in proportion to the table (the customer's contacts,
+   read for every inquiry routed, slowed down as a burst filled the table). Inside such a query moto's
+   `all_items` hands out that partition only; a query on an index still reads every item, as before.
+14. DynamoDB's answers: moto serialises them by walking the service model, and for every attribute value
+   it asks for each of the ten members a value could have (a fifth of the drain's time went to the
+   items of `GetItem` and `UpdateItem`). An attribute value is turned into its wire form directly here
+   (the same JSON: strings, numbers as strings, binaries in base64, sets, maps, lists, booleans); the
+   rest of the answer is moto's own.
+15. The ingest queue's records, for the books of `kanal load`: SQS has no way to look at a queue without
+   receiving (which counts against the redrive policy), so `queued_bodies` reads the bodies of every
+   message the emulator's queue holds, waiting, delayed or in flight. Nothing is patched for it.
 """
 
 from __future__ import annotations
@@ -64,6 +79,8 @@ import botocore.client
 import moto.dynamodb.models as dynamodb_models
 from botocore.validate import validate_parameters
 from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.core import serialize as moto_serialize
+from moto.core.models import botocore_stubber
 from moto.core.utils import camelcase_to_underscores
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
@@ -74,6 +91,7 @@ from moto.sqs.exceptions import EmptyBatchRequest
 from moto.sqs.models import Queue, SQSBackend, sqs_backends
 from moto.sqs.utils import validate_message_attributes
 from moto.stepfunctions.parser.asl.component.common.path import result_path as sfn_result_path
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import json_path as sfn_json_path
@@ -110,6 +128,9 @@ _moto_transact_write_items = DynamoDBBackend.transact_write_items
 _moto_queue_attributes = Queue.attributes
 _moto_send_message = SQSBackend.send_message
 _moto_receive_message = SQSBackend.receive_message
+_moto_boto_client_for = lambda_eval_utils.boto_client_for
+_moto_table_query = Table.query
+_moto_all_items = Table.all_items
 
 
 def _ignore(delivery: Delivery) -> None:
@@ -166,6 +187,10 @@ def install(invoke: Invoke, deliver: Deliver = _ignore, before_call: Callable[[]
     Queue.attributes = property(_queue_attributes)  # type: ignore[method-assign,assignment]
     SQSBackend.send_message = _without_counts(_moto_send_message)  # type: ignore[method-assign]
     SQSBackend.receive_message = _without_counts(_moto_receive_message)  # type: ignore[method-assign]
+    lambda_eval_utils.boto_client_for = _shared_client  # type: ignore[attr-defined]
+    Table.query = _table_query  # type: ignore[method-assign]
+    Table.all_items = _all_items  # type: ignore[method-assign]
+    moto_serialize.SERVICE_SPECIFIC_SERIALIZERS["dynamodb"] = {"json": DynamoDBSerializer}
     untrack_dynamodb_models()
 
 
@@ -279,6 +304,84 @@ def _without_counts(method: Callable[..., Any]) -> Callable[..., Any]:
             _quick.active = outer  # a send inside a receive (to a dead-letter queue) leaves it as it was
 
     return call
+
+
+_shared_clients: dict[tuple[str, str, bool], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _shared_client(region: str, service: str, state_credentials: Any = None) -> Any:
+    """moto's `boto_client_for`, once per region and service (see 12. above); moto ignores the state's
+    credentials as well."""
+    key = (region, service, bool(botocore_stubber.enabled))
+    client = _shared_clients.get(key)
+    if client is None:
+        with _clients_lock:
+            client = _shared_clients.get(key)
+            if client is None:
+                client = _shared_clients[key] = _moto_boto_client_for(region, service, state_credentials)
+    return client
+
+
+_partition = threading.local()  # (table, hash key) while this thread runs a query on a table's own key
+
+
+def _table_query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
+    index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+    if index_name or hash_key is None:
+        return _moto_table_query(self, hash_key, *args, **kwargs)
+    outer, _partition.key = getattr(_partition, "key", None), (self, hash_key)
+    try:
+        return _moto_table_query(self, hash_key, *args, **kwargs)
+    finally:
+        _partition.key = outer
+
+
+def _all_items(self: Table) -> list[Item]:
+    """moto's `all_items`, or inside a query on this table's own key the items of that one partition
+    (see 13. above; moto keeps only those of the whole table and sorts them again by range key)."""
+    scope = getattr(_partition, "key", None)
+    if scope is None or scope[0] is not self:
+        return _moto_all_items(self)
+    found = self.items.get(scope[1])  # .get: items is a defaultdict, a lookup must not add a partition
+    if found is None:
+        return []
+    if self.range_key_attr:
+        return sorted(found.values(), key=lambda item: item.range_key)
+    return [found]  # type: ignore[list-item]
+
+
+def _wire_value(serializer: Any, value: dict[str, Any]) -> dict[str, Any]:
+    """One DynamoDB attribute value as moto's JSON serializer writes it (see 14. above)."""
+    wire: dict[str, Any] = {}
+    for name, member in value.items():
+        if member is None:
+            continue
+        if name in ("S", "N"):
+            wire[name] = str(member) if member not in ({}, []) else member
+        elif name == "B":
+            wire[name] = serializer._base64(member)
+        elif name in ("SS", "NS"):
+            wire[name] = [str(v) if v not in (None, {}, []) else v for v in member]
+        elif name == "BS":
+            wire[name] = [serializer._base64(v) for v in member]
+        elif name == "M":
+            wire[name] = {key: _wire_value(serializer, v) for key, v in member.items()}
+        elif name == "L":
+            wire[name] = [_wire_value(serializer, v) for v in member]
+        elif name in ("NULL", "BOOL"):
+            wire[name] = member in (True, "True", "true")
+    return wire
+
+
+class DynamoDBSerializer(moto_serialize.JSONSerializer):
+    """moto's JSON serializer, with attribute values written directly (see 14. above)."""
+
+    def _serialize(self, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if shape.name == "AttributeValue" and type(value) is dict:
+            self._default_serialize(serialized, _wire_value(self, value), shape, key)
+            return
+        super()._serialize(serialized, value, shape, key)
 
 
 class _Untracked(list):  # type: ignore[type-arg]
@@ -448,6 +551,11 @@ def uninstall() -> None:
     Queue.attributes = _moto_queue_attributes  # type: ignore[method-assign]
     SQSBackend.send_message = _moto_send_message  # type: ignore[method-assign]
     SQSBackend.receive_message = _moto_receive_message  # type: ignore[method-assign]
+    lambda_eval_utils.boto_client_for = _moto_boto_client_for  # type: ignore[attr-defined]
+    Table.query = _moto_table_query  # type: ignore[method-assign]
+    Table.all_items = _moto_all_items  # type: ignore[method-assign]
+    moto_serialize.SERVICE_SPECIFIC_SERIALIZERS.pop("dynamodb", None)
+    _shared_clients.clear()
     _installed.clear()
 
 
@@ -504,6 +612,12 @@ def sent_emails(account: str, region: str) -> list[SentEmail]:
             destinations = [a for addresses in destinations.values() for a in addresses]
         sent.append(SentEmail(message.id, message.source, tuple(destinations or ()), raw))
     return sent
+
+
+def queued_bodies(account: str, region: str, queue_url: str) -> list[str]:
+    """The body of every message the queue holds (waiting, delayed or in flight); receives nothing."""
+    queue = sqs_backends[account][region].get_queue(queue_url.rstrip("/").rsplit("/", 1)[-1])
+    return [message.body for message in list(queue._messages)]
 
 
 def function_names(account: str, region: str) -> list[str]:
