@@ -11,9 +11,11 @@ stack do not share one interpreter) and runs, each on a fresh stack:
 2. ``burst``: ``--burst`` deliveries spread over ``--within`` seconds; all must be answered 200 (sending
    gives up after ``--send-seconds``, 60, and counts the rest as not sent, so `make bench` ends). Then the
    ingest queue drains while the benchmark watches its depth for at most ``--drain-seconds``: the drain
-   rate is records taken off the queue per second. When the queue is empty in time, the books are checked
-   (lost 0, duplicated 0); when it is not, the drain time is projected from the rate and the books'
-   figures say they could not be closed within the benchmark's time.
+   rate is records taken off the queue per second. Then the books are checked (lost 0, duplicated 0):
+   when the queue is empty, every accepted record is stored, dead-lettered or a duplicate recognised;
+   when it is not, the drain time is projected from the rate and the books also count the records the
+   queue still holds (the local stack's ``GET /local/queued`` reads them without receiving them): lost is
+   a message that is none of these, so the figure holds for what was processed so far.
 
 Prints a table and writes ``benchmarks/results/burst.json``. Takes about 2 minutes (the last run: 129 s).
 """
@@ -150,9 +152,9 @@ def burst_part(count: int, within: float, drain_seconds: float, send_seconds: fl
         drained = depths[0][1] - depths[-1][1]
         rate = drained / watched
         acked = [r for r in sender.results if r.status == 200]
-        books = None
-        if depths[-1][1] == 0:
-            books = check_books(inspection, sender.results, started, 60, Progress(enabled=False)).as_json()
+        # drained: the books close; not drained: they count what the queue still holds (GET /local/queued)
+        wait = 60 if depths[-1][1] == 0 else 1
+        books = check_books(inspection, sender.results, started, wait, Progress(enabled=False)).as_json()
         records = sum(r.accepted for r in acked)
         # the whole burst's records: those still queued when sending ended drain at the measured rate
         projected = round(sent_in + depth_at_end / rate, 1) if rate > 0 else None
@@ -179,11 +181,11 @@ def burst_part(count: int, within: float, drain_seconds: float, send_seconds: fl
 def figures(rate: dict[str, Any], burst: dict[str, Any]) -> list[dict[str, Any]]:
     p99 = rate["ack_ms"]["p99"]
     books = burst["books"]
-    closed = books is not None and books["drained"]
-    not_closed = (
-        f"books not closed: the queue held {burst['queue_depth_when_sent']} records when sending ended and "
-        f"drained at {burst['drain_rate_per_s']}/s (projected {burst['drain_projected_s']} s), longer than "
-        "the benchmark waits"
+    closed = books["drained"]
+    so_far = (
+        f"so far: {books['stored']} stored, {books['dead_lettered']} dead-lettered, {books['still_queued']}"
+        f" still in the queue (read without receiving) when the benchmark stopped watching; the queue drains"
+        f" at {burst['drain_rate_per_s']}/s (projected {burst['drain_projected_s']} s)"
     )
     return [
         {
@@ -225,21 +227,21 @@ def figures(rate: dict[str, Any], burst: dict[str, Any]) -> list[dict[str, Any]]
         },
         {
             "name": "burst lost",
-            "value": books["lost"] if closed else None,
+            "value": books["lost"],
             "unit": "records",
             "budget": 0,
             "compare": "<=",
-            "ok": books["lost"] == 0 if closed else None,
-            "note": "accepted = stored + dead-lettered + duplicates recognised" if closed else not_closed,
+            "ok": books["lost"] == 0,
+            "note": "accepted = stored + dead-lettered + duplicates recognised" if closed else so_far,
         },
         {
             "name": "burst duplicated",
-            "value": books["duplicated"] if closed else None,
+            "value": books["duplicated"],
             "unit": "inquiries",
             "budget": 0,
             "compare": "<=",
-            "ok": books["duplicated"] == 0 if closed else None,
-            "note": "messages that opened two inquiries" if closed else not_closed,
+            "ok": books["duplicated"] == 0,
+            "note": "messages that opened two inquiries" + ("" if closed else f"; {so_far}"),
         },
     ]
 

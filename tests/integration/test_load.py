@@ -11,7 +11,17 @@ import pytest
 
 from kanal_local.auth import mint
 from kanal_local.cli import main
-from kanal_local.load import Inspection, Plan, Progress, Target, report, run_load
+from kanal_local.load import (
+    Inspection,
+    Plan,
+    Progress,
+    Sender,
+    Target,
+    check_books,
+    queued_reader,
+    report,
+    run_load,
+)
 from kanal_local.server import local_secret
 
 pytestmark = pytest.mark.integration
@@ -22,7 +32,28 @@ def target_of(local) -> Target:
     secrets = {"meta": local_secret("meta-app-secret"), "x": local_secret("x-consumer-secret")}
     target = Target(local.url, secrets, mint("admin"), local=True)
     target.inspection = Inspection.of(local.stack.client, local.stack.outputs)
+    target.inspection.queued = queued_reader(local.url)
     return target
+
+
+@pytest.fixture
+def ingest_paused(local):
+    """The ingest queue's poller stopped for the test (records stay queued), started again after."""
+    from kanal_local.pollers import SqsPoller
+    from kanal_local.stack import REGION
+
+    queue = local.stack.outputs["IngestQueueUrl"].rsplit("/", 1)[-1]
+    paused = [p for p in local.stack.pollers if p.mapping["queue_name"] == queue]
+    assert len(paused) == 1
+    for poller in paused:
+        poller.stop()
+        poller.join(timeout=10)
+        local.stack.pollers.remove(poller)
+    yield
+    for poller in paused:
+        again = SqsPoller(local.stack.dispatcher, poller.mapping, REGION)
+        again.start()
+        local.stack.pollers.append(again)
 
 
 def test_a_small_rate_ends_with_the_books_balanced_and_a_poison_delivery_counted_as_dead_lettered(local):
@@ -87,3 +118,45 @@ def test_bad_flags_exit_2_before_anything_is_sent():
     )
     assert done.returncode == 2
     assert "--rate needs --duration" in done.stderr
+
+
+def test_books_before_the_queue_drained_count_what_is_still_queued_and_name_a_record_that_vanished(
+    local, ingest_paused
+):
+    from kanal_local.traffic import Traffic
+
+    # Given a burst acknowledged while ingest is not taking records off the queue
+    target = target_of(local)
+    sender = Sender(target, Traffic(seed=5, email=True), Plan.burst(10, 1), 4, Progress(enabled=False))
+    sender.prepare()
+    started = __import__("time").time()
+    sender.run()
+    assert all(r.status == 200 for r in sender.results)
+    # When the books are checked before the queue drained
+    books = check_books(target.inspection, sender.results, started, 1, Progress(enabled=False))
+    # Then every message is accounted for as still queued: nothing lost, nothing opened twice, not drained
+    assert not books.drained and not books.balanced and books.accounted
+    assert books.still_queued == books.messages > 0 and books.stored == 0 and books.missing == []
+    # And a record that leaves the queue without being stored is named as lost (one whose message no
+    # other record carries: a duplicate the platform sent would still stand for it)
+    sqs = local.stack.client("sqs")
+    url = local.stack.outputs["IngestQueueUrl"]
+    queued = target.inspection.queued()
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)["Messages"]
+    taken = next(m for m in received if queued[json.loads(m["Body"])["record"]["key"]] == 1)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=taken["ReceiptHandle"])
+    for message in received:
+        if message is not taken:
+            sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+    key = json.loads(taken["Body"])["record"]["key"]
+    lost = {
+        m.key
+        for s in sender.results
+        for m, k in zip(s.delivery.messages, s.record_keys, strict=False)
+        if k == key
+    }
+    books = check_books(target.inspection, sender.results, started, 1, Progress(enabled=False))
+    assert not books.accounted and books.missing == sorted(lost) and len(lost) == 1
+    assert books.still_queued == books.messages - 1

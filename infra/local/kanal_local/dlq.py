@@ -67,13 +67,19 @@ def _receive(target: Target, limit: int, visibility: int) -> list[dict[str, Any]
     return received
 
 
+def record_of(body: str) -> dict[str, Any]:
+    """The queued record an ingest message carries ({} for a body that is not one)."""
+    try:
+        record = json.loads(body).get("record", {})
+    except (json.JSONDecodeError, AttributeError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
 def describe(message: dict[str, Any]) -> dict[str, Any]:
     attributes = message.get("Attributes", {})
     sent = int(attributes.get("SentTimestamp", "0")) / 1000
-    try:
-        record = json.loads(message["Body"]).get("record", {})
-    except (json.JSONDecodeError, AttributeError):
-        record = {}
+    record = record_of(message["Body"])
     return {
         "message_id": message["MessageId"],
         "source": record.get("source"),

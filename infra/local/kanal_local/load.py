@@ -128,6 +128,9 @@ class Inspection:
     inquiries_table: str
     queue_url: str
     dead_letter_url: str
+    # the record keys still in the ingest queue (waiting or in flight), where they can be read without
+    # receiving them: the local stack's GET /local/queued; SQS itself has no such read
+    queued: Callable[[], Counter[str]] | None = None
 
     @classmethod
     def of(cls, session_client: Callable[[str], Any], outputs: dict[str, str]) -> Inspection:
@@ -178,7 +181,13 @@ def local_target(url: str | None = None, aws_port: int | None = None) -> Target:
         return Inspection.of(client, {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])})
 
     target = Target(url.rstrip("/"), secrets, mint("admin"), local=True)
-    target.inspection = _lazy(inspection)
+
+    def local_inspection() -> Inspection:
+        found = inspection()
+        found.queued = queued_reader(target.url)
+        return found
+
+    target.inspection = _lazy(local_inspection)
     return target
 
 
@@ -203,6 +212,17 @@ def deployed_target(
         outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
         target.inspection = Inspection.of(session.client, outputs)
     return target
+
+
+def queued_reader(url: str) -> Callable[[], Counter[str]]:
+    """The record keys the local stack's ingest queue holds, read through its GET /local/queued."""
+
+    def queued() -> Counter[str]:
+        answer = requests.get(f"{url.rstrip('/')}/local/queued", timeout=60)
+        answer.raise_for_status()
+        return Counter({str(key): int(n) for key, n in answer.json()["keys"].items()})
+
+    return queued
 
 
 class _Lazy:
@@ -587,6 +607,7 @@ class Books:
     stored: int
     dead_lettered: int
     duplicates_recognised: int
+    still_queued: int = 0  # messages not stored yet whose records the ingest queue still holds (not drained)
     missing: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     drained_in_s: float | None = None
@@ -597,6 +618,13 @@ class Books:
         total = self.stored + self.dead_lettered + self.duplicates_recognised
         return self.drained and total == self.records_accepted and not self.missing and not self.duplicated
 
+    @property
+    def accounted(self) -> bool:
+        """Every message stored once, dead-lettered or still in the queue: nothing lost, nothing opened
+        twice, so far (balanced: the same with the queue drained)."""
+        total = self.stored + self.dead_lettered + self.still_queued
+        return total == self.messages and not self.missing and not self.duplicated
+
     def as_json(self) -> dict[str, Any]:
         return {
             "records_accepted": self.records_accepted,
@@ -604,6 +632,7 @@ class Books:
             "stored": self.stored,
             "dead_lettered": self.dead_lettered,
             "duplicates_recognised": self.duplicates_recognised,
+            "still_queued": self.still_queued,
             "lost": len(self.missing),
             "duplicated": len(self.duplicated),
             "missing": self.missing[:100],
@@ -611,6 +640,7 @@ class Books:
             "drained": self.drained,
             "drained_in_s": self.drained_in_s,
             "balanced": self.balanced,
+            "accounted": self.accounted,
         }
 
 
@@ -646,11 +676,15 @@ def check_books(
             empty_since = None
         time.sleep(0.5)
     progress.done()
+    # Not drained: the records still queued are read first. A record leaves the queue only once it is
+    # stored (or after it moved to the dead-letter queue), so whatever left it since is read below.
+    queued = inspection.queued() if drained_at is None and inspection.queued is not None else Counter()
     stored = stored_messages(inspection, [m for m, _ in by_key.values()])
     remaining = {key: record_key for key, (_, record_key) in by_key.items() if key not in stored}
     dead = dead_lettered_keys(inspection) if remaining else Counter()
     dead_letters = {key for key, record_key in remaining.items() if dead[record_key]}
-    missing = sorted(set(remaining) - dead_letters)
+    waiting = {key for key, record_key in remaining.items() if key not in dead_letters and queued[record_key]}
+    missing = sorted(set(remaining) - dead_letters - waiting)
     opened = inquiries_per_message(inspection, set(stored))
     return Books(
         records_accepted=records,
@@ -658,6 +692,7 @@ def check_books(
         stored=len(stored),
         dead_lettered=len(dead_letters),
         duplicates_recognised=records - len(by_key),
+        still_queued=len(waiting),
         missing=missing,
         duplicated=sorted(key for key, count in opened.items() if count > 1),
         drained_in_s=round(drained_at - started, 2) if drained_at else None,
@@ -815,7 +850,9 @@ def report(run: Run) -> str:
         lines.append(
             f"  books: {books['records_accepted']} records accepted = {books['stored']} stored + "
             f"{books['dead_lettered']} dead-lettered + {books['duplicates_recognised']} duplicates recognised"
-            f" -> {'balanced' if books['balanced'] else 'NOT balanced'}; drained in {books['drained_in_s']} s"
+            + (f" + {books['still_queued']} still queued" if books["still_queued"] else "")
+            + f" -> {'balanced' if books['balanced'] else 'NOT balanced'};"
+            f" drained in {books['drained_in_s']} s"
         )
         if books["missing"]:
             lines.append(f"  lost ({books['lost']}): " + ", ".join(books["missing"][:10]))
@@ -824,7 +861,14 @@ def report(run: Run) -> str:
                 f"  opened twice ({books['duplicated']}): " + ", ".join(books["duplicated_keys"][:10])
             )
         if not books["drained"]:
-            lines.append("  the ingest queue was not empty by the drain timeout")
+            lines.append(
+                "  the ingest queue was not empty by the drain timeout: "
+                + (
+                    f"{books['still_queued']} messages still queued, none lost, none opened twice so far"
+                    if books["accounted"]
+                    else f"{books['still_queued']} messages still queued"
+                )
+            )
     return "\n".join(lines)
 
 

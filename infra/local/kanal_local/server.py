@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -108,6 +109,7 @@ class LocalServer:
         self.gateway.add_local("GET", "/healthz", self._healthz)
         self.gateway.add_local("GET", "/local/notifications", self._notifications)
         self.gateway.add_local("GET", "/local/emails", self._emails)
+        self.gateway.add_local("GET", "/local/queued", self._queued)
         self.gateway.add_local("POST", "/local/email", self._receive_email)
         self.gateway.add_local("POST", "/local/sms", self._receive_sms)
         self.gateway.add_local("GET", "/sandbox/outbox", self.sandbox.outbox)
@@ -177,6 +179,16 @@ class LocalServer:
 
         sent = sent_emails(self.stack.account, self.stack.region)
         return _json(200, {"items": email_items(sent, self.stack.region)})
+
+    def _queued(self, request: Request) -> Response:
+        """The record keys the ingest queue holds (waiting, delayed or in flight), for the books of
+        `kanal load`: what is still queued is not lost. Reading them receives nothing."""
+        from kanal_local.dlq import record_of
+        from kanal_local.moto_glue import queued_bodies
+
+        bodies = queued_bodies(self.stack.account, self.stack.region, self.stack.outputs["IngestQueueUrl"])
+        keys = Counter(str(record_of(body).get("key")) for body in bodies)
+        return _json(200, {"records": len(bodies), "keys": dict(keys)})
 
     def _receive_email(self, request: Request) -> Response:
         """What SES receiving does with a message: store it in S3, then notify the topic."""
