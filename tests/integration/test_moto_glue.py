@@ -521,3 +521,34 @@ def test_step_functions_lambda_tasks_share_one_client_per_region(local):
     first = lambda_eval_utils.boto_client_for("eu-central-1", "lambda", None)
     assert lambda_eval_utils.boto_client_for("eu-central-1", "lambda", object()) is first
     assert lambda_eval_utils.boto_client_for("eu-west-1", "lambda", None) is not first
+
+
+def test_an_update_expression_is_parsed_once_per_text_and_a_bad_one_still_fails(local):
+    import pytest
+    from botocore.exceptions import ClientError
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    dynamodb, table = local.stack.client("dynamodb"), local.stack.environment["KANAL_ORGANISATION_TABLE"]
+    key = {"pk": {"S": f"GLUE#{uuid.uuid4().hex}"}, "sk": {"S": "PROFILE"}}
+    assert UpdateExpressionParser.make("SET #n = :n") is UpdateExpressionParser.make("SET #n = :n")
+    # When the same expression updates an item twice, with different values
+    for n in ("1", "2"):
+        dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET #n = :n, #m = if_not_exists(#m, :n)",
+            ExpressionAttributeNames={"#n": "n", "#m": "m"},
+            ExpressionAttributeValues={":n": {"N": n}},
+        )
+    # Then each applied its own values (the kept expression is not changed by applying it)
+    item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    assert item["n"] == {"N": "2"} and item["m"] == {"N": "1"}
+    # And an expression that does not parse is refused as before
+    with pytest.raises(ClientError) as bad:
+        dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET = :n",
+            ExpressionAttributeValues={":n": {"N": "1"}},
+        )
+    assert bad.value.response["Error"]["Code"] == "ValidationException"

@@ -58,6 +58,9 @@ in pyproject.toml.
    items of `GetItem` and `UpdateItem`). An attribute value is turned into its wire form directly here
    (the same JSON: strings, numbers as strings, binaries in base64, sets, maps, lists, booleans); the
    rest of the answer is moto's own.
+16. DynamoDB update expressions: moto parses an `UpdateItem`'s expression twice per call (once to check
+   the names and values it uses, once to apply it), each time from its text. The parsed expression is
+   kept per text: it is only read, and what applies it works on its own deep copy (moto's `Validator`).
 15. The ingest queue's records, for the books of `kanal load`: SQS has no way to look at a queue without
    receiving (which counts against the redrive policy), so `queued_bodies` reads the bodies of every
    message the emulator's queue holds, waiting, delayed or in flight. Nothing is patched for it.
@@ -85,6 +88,7 @@ from moto.core.utils import camelcase_to_underscores
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.moto_api._internal import mock_random
 from moto.sns.models import Subscription, Topic
 from moto.sqs.exceptions import EmptyBatchRequest
@@ -131,6 +135,8 @@ _moto_receive_message = SQSBackend.receive_message
 _moto_boto_client_for = lambda_eval_utils.boto_client_for
 _moto_table_query = Table.query
 _moto_all_items = Table.all_items
+_moto_update_expression = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+_update_expressions = classmethod(functools.lru_cache(maxsize=4096)(_moto_update_expression))
 
 
 def _ignore(delivery: Delivery) -> None:
@@ -191,6 +197,7 @@ def install(invoke: Invoke, deliver: Deliver = _ignore, before_call: Callable[[]
     Table.query = _table_query  # type: ignore[method-assign]
     Table.all_items = _all_items  # type: ignore[method-assign]
     moto_serialize.SERVICE_SPECIFIC_SERIALIZERS["dynamodb"] = {"json": DynamoDBSerializer}
+    UpdateExpressionParser.make = _update_expressions  # type: ignore[method-assign,assignment]
     untrack_dynamodb_models()
 
 
@@ -555,6 +562,7 @@ def uninstall() -> None:
     Table.query = _moto_table_query  # type: ignore[method-assign]
     Table.all_items = _moto_all_items  # type: ignore[method-assign]
     moto_serialize.SERVICE_SPECIFIC_SERIALIZERS.pop("dynamodb", None)
+    UpdateExpressionParser.make = classmethod(_moto_update_expression)  # type: ignore[method-assign,assignment]
     _shared_clients.clear()
     _installed.clear()
 
