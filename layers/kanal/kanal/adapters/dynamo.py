@@ -586,8 +586,9 @@ class DynamoStore:
 
     def set_priority(
         self, inquiry_id: str, priority: Priority, more: Callable[[InquiryItem], list[Action]] | None = None
-    ) -> InquiryItem:
-        return update_inquiry(
+    ) -> Inquiry:
+        """Store the score (``more``: further changes in the same write); the inquiry as written."""
+        item = update_inquiry(
             inquiry_id,
             lambda item: [
                 *(more(item) if more else []),
@@ -598,6 +599,7 @@ class DynamoStore:
                 InquiryItem.queue_rank.set(queue_rank(priority, item.id, parse_iso(item.created_at))),
             ],
         )
+        return to_inquiry(item)
 
     def set_task_token(self, inquiry_id: str, token: str | None) -> None:
         update_inquiry(

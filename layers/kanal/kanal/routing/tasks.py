@@ -128,7 +128,7 @@ class Routing:
         window = (priority.sla_due_at - now) / self.scale if priority.sla_due_at else timedelta(hours=1)
         sla = clock.open_window(now, window, self.policy())
         team_id = team.id if team else UNROUTED
-        routed = self.store.set_priority(
+        inquiry = self.store.set_priority(
             inquiry_id,
             replace(priority, sla_due_at=sla.due_at),
             more=lambda item: [
@@ -137,9 +137,8 @@ class Routing:
             ],
         )
         logger.info("inquiry scored", extra={"band": priority.band, "team": team_id})
-        inquiry = self._inquiry(routed.id)
         self._assign_best(inquiry, team, needs, exclude=())
-        return self.clock(self._inquiry(inquiry_id), now)
+        return self.clock(inquiry, now)  # its SLA as just written (an assignment leaves the clock alone)
 
     def await_response(self, inquiry_id: str, task_token: str, version: int) -> None:
         """Keep the waiting execution's token on the inquiry, unless the clock moved on meanwhile."""
