@@ -851,8 +851,8 @@ def report(run: Run) -> str:
             f"  books: {books['records_accepted']} records accepted = {books['stored']} stored + "
             f"{books['dead_lettered']} dead-lettered + {books['duplicates_recognised']} duplicates recognised"
             + (f" + {books['still_queued']} still queued" if books["still_queued"] else "")
-            + f" -> {'balanced' if books['balanced'] else 'NOT balanced'};"
-            f" drained in {books['drained_in_s']} s"
+            + f" -> {'balanced' if books['balanced'] else 'NOT balanced'}; "
+            + (f"drained in {books['drained_in_s']} s" if books["drained"] else "not drained")
         )
         if books["missing"]:
             lines.append(f"  lost ({books['lost']}): " + ", ".join(books["missing"][:10]))
