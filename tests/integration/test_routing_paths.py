@@ -231,10 +231,13 @@ def test_sms_claim_path_only_the_owners_number_claims(local, http, admin_headers
 
 
 def test_sms_reply_2_passes_the_inquiry_on_at_once(local, http, admin_headers, desk):
+    # Given an inquiry whose owner got the notification SMS (an answer can only follow it)
     _, message_id = whatsapp(local, http, f"Hallo {desk.word}")
     inquiry = routed(local, http, admin_headers, message_id)
     owner = inquiry["assignee"]
     other = next(a for a in desk.agents if a != owner)
+    eventually(lambda: [n for n in notices(local, http, inquiry["id"]) if n["protocol"] == "sms"], timeout=10)
+    # When the owner answers "2", the inquiry goes to the other agent at once
     assert (
         http.post(f"{local.url}/local/sms", json={"from": desk.phones[owner], "text": "2"}).status_code == 200
     )

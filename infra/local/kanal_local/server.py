@@ -21,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from kanal_local import auth, console, sandbox, sms
 from kanal_local.gateway import Gateway, Route
-from kanal_local.runtime import Foreground
+from kanal_local.runtime import Collector, Foreground
 from kanal_local.sandbox import ChannelSandbox
 from kanal_local.stack import LocalStack
 
@@ -69,6 +69,7 @@ class LocalServer:
     port: int = DEFAULT_PORT
     _server: BaseWSGIServer | None = None
     _thread: threading.Thread | None = None
+    _collector: Collector | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     sandbox: ChannelSandbox = field(default_factory=ChannelSandbox)
 
@@ -127,6 +128,7 @@ class LocalServer:
         # process: out of the collector's generations, a full collection does not walk it on a request.
         gc.collect()
         gc.freeze()
+        self._collector = Collector(self.stack.dispatcher.foreground).start()
         self.ready.set()
         return self
 
@@ -219,6 +221,9 @@ class LocalServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        if self._collector is not None:
+            self._collector.stop()
+            self._collector = None
         self.stack.stop()
 
     def banner(self) -> str:
