@@ -17,7 +17,7 @@ stack do not share one interpreter) and runs, each on a fresh stack:
    queue still holds (the local stack's ``GET /local/queued`` reads them without receiving them): lost is
    a message that is none of these, so the figure holds for what was processed so far.
 
-Prints a table and writes ``benchmarks/results/burst.json``. Takes about 2 minutes (the last run: 129 s).
+Prints a table and writes ``benchmarks/results/burst.json``. Takes about 2.5 minutes (the last run: 145 s).
 """
 
 from __future__ import annotations

@@ -62,10 +62,6 @@ def execution_status(local, inquiry_id: str) -> str:
     return stepfunctions.describe_execution(executionArn=execution)["status"]
 
 
-def sms_from(local, http, phone: str, text: str) -> None:
-    assert http.post(f"{local.url}/local/sms", json={"from": phone, "text": text}).status_code == 200
-
-
 def transitions(events: list[dict]) -> int:
     return sum(1 for e in events if e["type"].endswith("StateEntered"))
 
