@@ -18,6 +18,7 @@ from tests.integration.deliveries import (
     deliver,
     encode,
     fixture,
+    inquiries_of,
     settled,
     signed_headers,
     stored_message,
@@ -146,6 +147,66 @@ def test_x_crc_check_is_answered_with_the_hmac_of_the_token(local, http):
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     assert response.json() == {"response_token": x_crc_token(token, "local-x-consumer-secret")}
+
+
+def test_x_crc_check_signs_a_base64_token_with_its_plus_as_x_signed_it(local, http):
+    # Given a standard-base64 token as X generates them, its '+' unescaped in the query string
+    token = "q+Zt3/8Yb+rA9xE1hW2c+mK0dL7sN4pV6uJ5oG3iQ0=="
+    # When X sends it (query-string decoding turns each '+' into a space)
+    response = http.get(f"{local.url}/webhooks/x?crc_token={token}")
+    # Then the answer is the HMAC of the token as X sent it, so X's check passes
+    assert response.status_code == 200, response.text
+    assert response.json() == {"response_token": x_crc_token(token, "local-x-consumer-secret")}
+
+
+def _queued_keys(local, http) -> dict[str, int]:
+    response = http.get(f"{local.url}/local/queued")
+    assert response.status_code == 200
+    return dict(response.json()["keys"])
+
+
+def test_a_delivery_forged_through_the_crc_check_is_refused_and_creates_nothing(local, http):
+    # Given a fake direct message "from" an X user, which the CRC's answer for it would have signed
+    ids = Ids()
+    forged = encode(fixture("x/dm.json", ids))
+    sender, event_id = ids.sub("2244994945"), ids.sub("1783490001234567890")
+    # When an attacker asks the CRC check to sign that body
+    asked = http.get(f"{local.url}/webhooks/x", params={"crc_token": forged.decode()})
+    # Then it is refused: no response_token, no signature for the body
+    error = _assert_refused(asked, 400)
+    assert "crc_token" in error and "response_token" not in asked.json()
+    # And without the signature the CRC check would have handed out, the body is refused as unsigned
+    unsigned = {"Content-Type": "application/json"}
+    _assert_refused(deliver(http, local, "x", forged, headers=unsigned), 401)
+    assert f"x:dm:{event_id}" not in _queued_keys(local, http)
+    # And a token the CRC check does sign, posted as a body with that very answer, is no delivery either
+    token = "eyJkaXJlY3RfbWVzc2FnZV9ldmVudHMiOiBbXX0="
+    signed = http.get(f"{local.url}/webhooks/x", params={"crc_token": token}).json()["response_token"]
+    posted = deliver(http, local, "x", token.encode(), headers={"x-twitter-webhooks-signature": signed})
+    _assert_refused(posted, 400)
+    # And nothing was queued or stored: no message, no customer, no inquiry
+    settled(local)
+    assert stored_message(local, "x", event_id) is None
+    assert customer_of(local, "x", sender) is None
+    assert inquiries_of(local, "x", event_id) == []
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        '{"direct_message_events": []}',
+        '[{"for_user_id": "1"}]',
+        '"signed"',
+        'abc"def',
+        "with space inside, then a comma",
+        "a" * 257,
+    ],
+    ids=["object", "array", "string", "quote", "punctuation", "too-long"],
+)
+def test_x_crc_check_refuses_a_token_x_would_never_send(token, local, http):
+    response = http.get(f"{local.url}/webhooks/x", params={"crc_token": token})
+    error = _assert_refused(response, 400)
+    assert "crc_token" in error
 
 
 @pytest.mark.parametrize("params", [{}, {"crc_token": ""}], ids=["absent", "empty"])

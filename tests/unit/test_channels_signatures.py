@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import random
+import string
+import uuid
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
 from kanal.channels.signatures import (
+    CRC_TOKEN_MAX,
     meta_handshake,
     verify_contact_events_signature,
     verify_meta_signature,
@@ -115,6 +124,94 @@ def test_crc_response_is_the_base64_hmac_of_the_token() -> None:
 def test_crc_with_an_empty_token_is_malformed() -> None:
     with pytest.raises(MalformedPayload):
         x_crc_response("", X_SECRET)
+
+
+CRC_ALPHABET = string.ascii_letters + string.digits + "+/=-_"
+
+
+def _x_tokens() -> list[str]:
+    """Tokens X could send: every character of the alphabet alone, then for every length up to the bound
+    three drawn at random (seeded), UUIDs, and base64 / base64url of random bytes as X's generators give."""
+    draw = random.Random(20261206)
+    tokens = list(CRC_ALPHABET)
+    for length in range(1, CRC_TOKEN_MAX + 1):
+        tokens += ["".join(draw.choices(CRC_ALPHABET, k=length)) for _ in range(3)]
+    tokens += [str(uuid.UUID(int=draw.getrandbits(128))) for _ in range(20)]
+    for size in (16, 24, 32, 48, 64, 128, 192):
+        raw = draw.randbytes(size)
+        tokens += [base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode().rstrip("=")]
+    return tokens
+
+
+def _hmac_answer(token: str) -> str:
+    digest = hmac.new(X_SECRET.encode(), token.encode(), hashlib.sha256).digest()
+    return "sha256=" + base64.b64encode(digest).decode()
+
+
+def test_crc_answers_every_token_x_could_send_with_the_hmac_of_exactly_that_token() -> None:
+    tokens = _x_tokens()
+    assert len(tokens) > 800 and max(map(len, tokens)) == CRC_TOKEN_MAX
+    for token in tokens:
+        assert x_crc_response(token, X_SECRET) == {"response_token": _hmac_answer(token)}, token
+
+
+def test_crc_signs_a_plus_that_query_decoding_turned_into_a_space_as_the_plus_x_signed() -> None:
+    # Given tokens with '+' as standard base64 has them, decoded from a query string as form data does
+    draw = random.Random(7)
+    tokens = [t for t in _x_tokens() if "+" in t]
+    tokens += ["+", "++==", "a+b/c+d=", *("".join(draw.choices("+ab", k=40)) for _ in range(50))]
+    for token in tokens:
+        decoded = parse_qs("crc_token=" + token)["crc_token"][0]
+        assert " " in decoded
+        # When that reaches the CRC check, Then the answer is the HMAC of the token with its '+'
+        assert x_crc_response(decoded, X_SECRET) == {"response_token": _hmac_answer(token)}, token
+
+
+def test_no_token_the_crc_answers_can_be_a_json_object_or_a_json_text_with_a_string() -> None:
+    # An accepted token is the body a signature from the CRC would sign; the X webhook takes only objects
+    assert not set(CRC_ALPHABET) & set('{}[]":, \t\r\n')
+    for token in _x_tokens():
+        try:
+            document = json.loads(token)
+        except ValueError:
+            continue
+        assert not isinstance(document, dict | list | str), token
+
+
+X_DELIVERIES = sorted((ROOT / "tests" / "events" / "x").glob("*.json"))
+FORGED = [
+    '{"direct_message_events": []}',
+    '{"for_user_id":"1346889436626259968","tweet_delete_events":[{"status":{"id":"1"}}]}',
+    "[]",
+    '"x"',
+    "{",
+    "[1]",
+    '  {"for_user_id": "1"}',
+    'abc"def',
+    "abc def{",
+    "token\n",
+    "tökén",
+    "a" * (CRC_TOKEN_MAX + 1),
+    *(path.read_text("utf-8") for path in X_DELIVERIES),
+    *(json.dumps(json.loads(path.read_text("utf-8")), separators=(",", ":")) for path in X_DELIVERIES),
+]
+
+
+@pytest.mark.parametrize("token", FORGED, ids=lambda token: token[:24])
+def test_crc_refuses_to_sign_anything_x_would_not_send_and_every_json_body(token: str) -> None:
+    with pytest.raises(MalformedPayload) as refused:
+        x_crc_response(token, X_SECRET)
+    assert "crc_token" in str(refused.value)
+
+
+def test_crc_refuses_any_text_that_opens_a_json_object_or_array_or_holds_a_quote() -> None:
+    draw = random.Random(11)
+    for _ in range(2000):
+        inner = "".join(draw.choices(CRC_ALPHABET + '{}[]":, ', k=draw.randint(0, 60)))
+        cut = draw.randint(0, len(inner))
+        for token in ("{" + inner, "[" + inner, inner[:cut] + '"' + inner[cut:]):
+            with pytest.raises(MalformedPayload):
+                x_crc_response(token, X_SECRET)
 
 
 def test_crc_without_a_secret_is_refused() -> None:

@@ -61,14 +61,39 @@ def meta_handshake(params: Mapping[str, str], verify_token: str) -> str:
     return str(challenge)
 
 
+# X's crc_token is a random base64-like string (a UUID or base64/base64url of random bytes). Only such tokens
+# are signed: the answer is the very HMAC that signs a POST body equal to the token, so a token that could
+# be a JSON object would hand out a valid x-twitter-webhooks-signature for it (docs/decisions.md).
+CRC_TOKEN_MAX = 256
+_CRC_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
+
+
+def crc_token_of(raw: str | None) -> str:
+    """The crc_token as X signed it: a ``+`` that query-string decoding turned into a space is a ``+``.
+
+    Raises MalformedPayload unless it is 1 to ``CRC_TOKEN_MAX`` characters of ``A-Z a-z 0-9 + / = - _``.
+    """
+    if not raw:
+        raise MalformedPayload("x crc: crc_token query parameter is required")
+    token = raw.replace(" ", "+")
+    if len(token) > CRC_TOKEN_MAX or not _CRC_ALPHABET.issuperset(token):
+        raise MalformedPayload(
+            f"x crc: crc_token must be 1 to {CRC_TOKEN_MAX} characters of A-Z, a-z, 0-9, '+', '/', '=', "
+            "'-', '_' as X sends it"
+        )
+    return token
+
+
 def x_crc_response(crc_token: str, consumer_secret: str) -> dict[str, str]:
-    """X's challenge-response check: ``{"response_token": "sha256=<base64 HMAC-SHA256(crc_token)>"}``."""
-    if not crc_token:
-        raise MalformedPayload("x crc: missing crc_token")
+    """X's challenge-response check: ``{"response_token": "sha256=<base64 HMAC-SHA256(crc_token)>"}``.
+
+    Only a token shaped as X sends it is answered (``crc_token_of``): anything else is MalformedPayload.
+    """
+    token = crc_token_of(crc_token)
     if not consumer_secret:
         raise InvalidSignature("x crc: no consumer secret configured")
-    token = base64.b64encode(_digest(consumer_secret, crc_token.encode("utf-8"))).decode("ascii")
-    return {"response_token": f"{_PREFIX}{token}"}
+    digest = base64.b64encode(_digest(consumer_secret, token.encode("ascii"))).decode("ascii")
+    return {"response_token": f"{_PREFIX}{digest}"}
 
 
 def verify_x_signature(raw_body: bytes, header: str | None, consumer_secret: str) -> None:
