@@ -18,7 +18,7 @@ import requests
 from boto3.dynamodb.types import TypeDeserializer
 
 from tests.conftest import eventually, load_event
-from tests.signing import sign_contact_events, sign_meta, sign_x
+from tests.signing import contact_events_headers, sign_meta, sign_x
 
 SECRETS = {
     "meta": "local-meta-app-secret",
@@ -30,7 +30,7 @@ SIGNATURE_HEADERS = {
     "x": "x-twitter-webhooks-signature",
     "contact-events": "X-Kanal-Signature-256",
 }
-SIGNERS = {"meta": sign_meta, "x": sign_x, "contact-events": sign_contact_events}
+SIGNERS = {"meta": sign_meta, "x": sign_x}
 
 # Keys whose values are platform ids (of messages, posts, people); the company's own accounts are kept.
 ID_KEYS = frozenset(
@@ -162,6 +162,10 @@ def encode(document: Any) -> bytes:
 
 
 def signed_headers(source: str, body: bytes, secret: str | None = None) -> dict[str, str]:
+    """The headers the platform sends: its signature (contact events: with the timestamp, now)."""
+    if source == "contact-events":
+        signed = contact_events_headers(body, secret or SECRETS[source])
+        return {**signed, "Content-Type": "application/json"}
     signature = SIGNERS[source](body, secret or SECRETS[source])
     return {SIGNATURE_HEADERS[source]: signature, "Content-Type": "application/json"}
 

@@ -25,7 +25,7 @@ import requests
 from kanal_local.auth import mint
 from tests.conftest import eventually
 from tests.integration.test_routing_paths import detail, execution_status, notices, post_meta
-from tests.signing import sign_contact_events
+from tests.signing import contact_events_headers
 
 TAG = uuid.uuid4().hex[:8]
 
@@ -524,9 +524,10 @@ def test_the_detail_shows_the_customers_timeline_across_channels(local, http, of
         "source": "hotline",
     }
     body = json.dumps(call).encode()
-    signature = sign_contact_events(body, "local-contact-events-secret")
     assert http.post(
-        f"{local.url}/webhooks/contact-events", data=body, headers={"X-Kanal-Signature-256": signature}
+        f"{local.url}/webhooks/contact-events",
+        data=body,
+        headers=contact_events_headers(body, "local-contact-events-secret"),
     ).ok
 
     # Then the newer inquiry's detail lists every contact, oldest first, a message naming its inquiry

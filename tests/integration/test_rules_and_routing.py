@@ -169,7 +169,7 @@ def test_a_hotline_call_then_a_whatsapp_message_from_that_number_counts_as_a_rep
 ):
     from datetime import UTC, datetime, timedelta
 
-    from tests.signing import sign_contact_events
+    from tests.signing import contact_events_headers
 
     # Given the hotline reports a call from +49 151 ... two hours ago
     number = f"49151{uuid.uuid4().int % 10**8:08d}"
@@ -181,9 +181,10 @@ def test_a_hotline_call_then_a_whatsapp_message_from_that_number_counts_as_a_rep
         "source": "hotline",
     }
     body = json.dumps(call).encode()
-    signature = sign_contact_events(body, "local-contact-events-secret")
     posted = http.post(
-        f"{local.url}/webhooks/contact-events", data=body, headers={"X-Kanal-Signature-256": signature}
+        f"{local.url}/webhooks/contact-events",
+        data=body,
+        headers=contact_events_headers(body, "local-contact-events-secret"),
     )
     assert posted.status_code == 200
     # When the same number writes on WhatsApp

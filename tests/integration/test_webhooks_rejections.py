@@ -6,6 +6,7 @@ delivery leaves nothing behind.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -23,7 +24,7 @@ from tests.integration.deliveries import (
     signed_headers,
     stored_message,
 )
-from tests.signing import x_crc_token
+from tests.signing import contact_events_headers, x_crc_token
 
 SOURCES = ["meta", "x", "contact-events"]
 
@@ -94,6 +95,75 @@ def test_a_delivery_with_a_wrong_signature_is_refused_with_401(source, forgery, 
     # Then it is refused, and nothing is stored
     _assert_refused(response, 401)
     _assert_nothing_stored(local, source, ids)
+
+
+# ---------------------------------------------------------------------------- contact-event timestamps
+
+CONTACT_SECRET = SECRETS["contact-events"]
+
+
+def _order_value(local, ids: Ids) -> tuple[str | None, float]:
+    customer = customer_of(local, "email", f"james.carter{ids.suffix}@example.co.uk")
+    if customer is None:
+        return None, 0.0
+    profile = local.stack.client("dynamodb").get_item(
+        TableName=local.stack.environment["KANAL_CUSTOMERS_TABLE"],
+        Key={"pk": {"S": f"CUST#{customer}"}, "sk": {"S": "PROFILE"}},
+        ConsistentRead=True,
+    )
+    return customer, float(profile.get("Item", {}).get("lifetime_value", {}).get("N", 0))
+
+
+def test_a_freshly_signed_contact_event_is_accepted(local, http):
+    # Given an order signed now, with its timestamp
+    ids = Ids()
+    body = encode(fixture("contact-events/order.json", ids))
+    # When the shop posts it
+    response = deliver(
+        http, local, "contact-events", body, headers=contact_events_headers(body, CONTACT_SECRET)
+    )
+    # Then it is taken, and the order counts toward the customer's value
+    assert response.status_code == 200, response.text
+    settled(local)
+    assert _order_value(local, ids)[1] == 1899.0
+
+
+def test_a_contact_event_replayed_six_minutes_later_is_refused_and_changes_nothing(local, http):
+    # Given an order delivery signed six minutes ago (a captured request, sent again now)
+    ids = Ids()
+    body = encode(fixture("contact-events/order.json", ids))
+    captured = contact_events_headers(body, CONTACT_SECRET, timestamp=int(time.time()) - 360)
+    # When it is posted
+    response = deliver(http, local, "contact-events", body, headers=captured)
+    # Then it is refused as unauthenticated, and no customer, contact or value was stored
+    error = _assert_refused(response, 401)
+    assert "X-Kanal-Timestamp" in error
+    settled(local)
+    assert _order_value(local, ids) == (None, 0.0)
+
+
+def test_a_contact_event_signed_too_far_in_the_future_is_refused(local, http):
+    delivery, ids = _sample("contact-events")
+    body = encode(delivery)
+    ahead = contact_events_headers(body, CONTACT_SECRET, timestamp=int(time.time()) + 360)
+    _assert_refused(deliver(http, local, "contact-events", body, headers=ahead), 401)
+    _assert_nothing_stored(local, "contact-events", ids)
+
+
+@pytest.mark.parametrize("change", ["fresh stamp", "missing", "not a number", "empty"])
+def test_a_contact_event_with_a_tampered_or_missing_timestamp_is_refused(change, local, http):
+    # Given a delivery captured six minutes ago, its timestamp changed (or dropped) to pass as fresh
+    delivery, ids = _sample("contact-events")
+    body = encode(delivery)
+    headers = contact_events_headers(body, CONTACT_SECRET, timestamp=int(time.time()) - 360)
+    stamp = {"fresh stamp": str(int(time.time())), "not a number": "now", "empty": ""}.get(change)
+    if stamp is None:
+        del headers["X-Kanal-Timestamp"]
+    else:
+        headers["X-Kanal-Timestamp"] = stamp
+    # When it is posted, Then the signature no longer holds, and nothing is stored
+    _assert_refused(deliver(http, local, "contact-events", body, headers=headers), 401)
+    _assert_nothing_stored(local, "contact-events", ids)
 
 
 # ---------------------------------------------------------------------------------- subscription checks

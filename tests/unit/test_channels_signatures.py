@@ -244,17 +244,72 @@ def test_x_signature_rejects(header: str | None) -> None:
 # -- contact events ----------------------------------------------------------------------------------
 
 
+NOW = 1_765_000_000  # epoch seconds: the receiver's clock in these tests
+CE_SECRET = "shared-secret"
+
+
 def test_contact_events_signature_round_trip() -> None:
     body = (ROOT / "tests" / "events" / "contact-events" / "batch.json").read_bytes()
-    verify_contact_events_signature(body, sign_contact_events(body, "shared-secret"), "shared-secret")
+    header = sign_contact_events(body, CE_SECRET, NOW)
+    verify_contact_events_signature(body, header, CE_SECRET, str(NOW), NOW)
 
 
-@pytest.mark.parametrize("header", [None, "", "sha256=00", sign_contact_events(BODY, "wrong")])
+def test_contact_events_signature_covers_the_timestamp_and_the_body_as_stripe_and_slack_do() -> None:
+    expected = hmac.new(CE_SECRET.encode(), f"{NOW}.".encode() + BODY, hashlib.sha256).hexdigest()
+    assert sign_contact_events(BODY, CE_SECRET, NOW) == f"sha256={expected}"
+
+
+@pytest.mark.parametrize("skew", [-300, -1, 0, 1, 299, 300])
+def test_contact_events_within_five_minutes_either_side_are_accepted(skew: int) -> None:
+    stamp = NOW + skew
+    verify_contact_events_signature(
+        BODY, sign_contact_events(BODY, CE_SECRET, stamp), CE_SECRET, str(stamp), NOW
+    )
+
+
+@pytest.mark.parametrize("skew", [-360, -301, 301, 3600, -NOW])
+def test_contact_events_signed_more_than_five_minutes_away_are_refused(skew: int) -> None:
+    # Given an event signed correctly, but at a time more than 5 minutes from the receiver's clock
+    stamp = NOW + skew
+    header = sign_contact_events(BODY, CE_SECRET, stamp)
+    # Then it is refused as a replay (or a sender whose clock is wrong)
+    with pytest.raises(InvalidSignature, match="5 minutes"):
+        verify_contact_events_signature(BODY, header, CE_SECRET, str(stamp), NOW)
+
+
+def test_a_captured_event_with_a_fresh_timestamp_but_its_old_signature_is_refused() -> None:
+    old = NOW - 3600
+    header = sign_contact_events(BODY, CE_SECRET, old)
+    with pytest.raises(InvalidSignature, match="does not match"):
+        verify_contact_events_signature(BODY, header, CE_SECRET, str(NOW), NOW)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [None, "", " ", "-1", "1.5e9", "1765000000.0", "abc", "١٢٣", "9" * 13],
+    ids=["missing", "empty", "blank", "negative", "exponent", "fraction", "word", "arabic-digits", "huge"],
+)
+def test_contact_events_without_a_well_formed_timestamp_are_refused(stamp: str | None) -> None:
+    header = sign_contact_events(BODY, CE_SECRET, stamp or "")
+    with pytest.raises(InvalidSignature, match="X-Kanal-Timestamp"):
+        verify_contact_events_signature(BODY, header, CE_SECRET, stamp, NOW)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "sha256=00",
+        sign_contact_events(BODY, "wrong", NOW),
+        sign_contact_events(BODY, CE_SECRET, NOW + 1),
+    ],
+)
 def test_contact_events_signature_rejects(header: str | None) -> None:
     with pytest.raises(InvalidSignature):
-        verify_contact_events_signature(BODY, header, "shared-secret")
+        verify_contact_events_signature(BODY, header, CE_SECRET, str(NOW), NOW)
 
 
 def test_contact_events_signature_never_verifies_without_a_secret() -> None:
     with pytest.raises(InvalidSignature):
-        verify_contact_events_signature(BODY, sign_contact_events(BODY, ""), "")
+        verify_contact_events_signature(BODY, sign_contact_events(BODY, "", NOW), "", str(NOW), NOW)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
 
 
 def _digest(secret: str, body: bytes) -> bytes:
@@ -21,9 +22,18 @@ def sign_x(body: bytes, consumer_secret: str) -> str:
     return "sha256=" + base64.b64encode(_digest(consumer_secret, body)).decode("ascii")
 
 
-def sign_contact_events(body: bytes, secret: str) -> str:
-    """Value of ``X-Kanal-Signature-256``."""
-    return "sha256=" + _digest(secret, body).hex()
+def sign_contact_events(body: bytes, secret: str, timestamp: int | str) -> str:
+    """Value of ``X-Kanal-Signature-256`` for a body sent with ``X-Kanal-Timestamp: <timestamp>``."""
+    return "sha256=" + _digest(secret, f"{timestamp}.".encode() + body).hex()
+
+
+def contact_events_headers(body: bytes, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    """``X-Kanal-Timestamp`` (epoch seconds, now unless given) and the ``X-Kanal-Signature-256`` over it."""
+    stamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        "X-Kanal-Timestamp": str(stamp),
+        "X-Kanal-Signature-256": sign_contact_events(body, secret, stamp),
+    }
 
 
 def x_crc_token(crc_token: str, consumer_secret: str) -> str:

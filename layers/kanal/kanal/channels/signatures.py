@@ -1,5 +1,5 @@
 """Webhook authenticity: Meta's X-Hub-Signature-256 and verify-token handshake, X's CRC and signature,
-and the HMAC on Kanal's own contact-events endpoint.
+and the timestamped HMAC on Kanal's own contact-events endpoint.
 
 Every comparison is constant-time (``hmac.compare_digest``). A missing secret never verifies anything.
 """
@@ -102,7 +102,27 @@ def verify_x_signature(raw_body: bytes, header: str | None, consumer_secret: str
     _check(header, expected, consumer_secret, "x")
 
 
-def verify_contact_events_signature(raw_body: bytes, header: str | None, secret: str) -> None:
-    """Check ``X-Kanal-Signature-256: sha256=<hex HMAC-SHA256 of the raw body, keyed with the secret>``."""
-    expected = _digest(secret, raw_body).hex() if secret else ""
+CONTACT_EVENTS_TOLERANCE_SECONDS = 300  # a signed contact event is taken up to 5 minutes either side of now
+
+
+def verify_contact_events_signature(
+    raw_body: bytes, header: str | None, secret: str, timestamp: str | None, now: float
+) -> None:
+    """Check ``X-Kanal-Timestamp: <epoch seconds>`` and ``X-Kanal-Signature-256: sha256=<hex HMAC-SHA256 of
+    "<timestamp>.<raw body>", keyed with the secret>``, and that the timestamp is within
+    ``CONTACT_EVENTS_TOLERANCE_SECONDS`` of ``now`` (epoch seconds): a captured event cannot be sent again
+    later. A missing or malformed timestamp is a missing signature part (InvalidSignature)."""
+    stamp = (timestamp or "").strip()
+    if not stamp:
+        raise InvalidSignature("contact-events: missing X-Kanal-Timestamp header (epoch seconds)")
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+        raise InvalidSignature(
+            "contact-events: X-Kanal-Timestamp must be the epoch seconds the body was signed at"
+        )
+    expected = _digest(secret, stamp.encode("ascii") + b"." + raw_body).hex() if secret else ""
     _check(header.lower() if header else header, expected, secret, "contact-events")
+    if abs(now - int(stamp)) > CONTACT_EVENTS_TOLERANCE_SECONDS:
+        raise InvalidSignature(
+            "contact-events: X-Kanal-Timestamp is more than 5 minutes from now; "
+            "sign each delivery as it is sent"
+        )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 
 from kanal.channels import split_delivery
 from kanal.channels.signatures import (
@@ -13,27 +14,43 @@ from kanal.channels.signatures import (
 )
 from kanal.errors import MalformedPayload, PayloadTooLarge
 
-Verify = Callable[[bytes, str | None, str], None]
+Verify = Callable[[bytes, Mapping[str, str], str, float], None]
 
-SIGNATURE_HEADERS: dict[str, tuple[str, Verify]] = {
-    "meta": ("X-Hub-Signature-256", verify_meta_signature),
-    "x": ("x-twitter-webhooks-signature", verify_x_signature),
-    "contact-events": ("X-Kanal-Signature-256", verify_contact_events_signature),
-}
+
+def _meta(raw_body: bytes, headers: Mapping[str, str], secret: str, _now: float) -> None:
+    verify_meta_signature(raw_body, headers.get("x-hub-signature-256"), secret)
+
+
+def _x(raw_body: bytes, headers: Mapping[str, str], secret: str, _now: float) -> None:
+    verify_x_signature(raw_body, headers.get("x-twitter-webhooks-signature"), secret)
+
+
+def _contact_events(raw_body: bytes, headers: Mapping[str, str], secret: str, now: float) -> None:
+    signature, timestamp = headers.get("x-kanal-signature-256"), headers.get("x-kanal-timestamp")
+    verify_contact_events_signature(raw_body, signature, secret, timestamp, now)
+
+
+VERIFIERS: dict[str, Verify] = {"meta": _meta, "x": _x, "contact-events": _contact_events}
 
 
 def accept_delivery(
-    source: str, raw_body: bytes, headers: dict[str, str], secret: str, max_bytes: int
+    source: str,
+    raw_body: bytes,
+    headers: Mapping[str, str],
+    secret: str,
+    max_bytes: int,
+    now: float | None = None,
 ) -> list[dict]:
     """Verify a delivery and split it into self-contained records for the ingest queue.
 
-    Raises PayloadTooLarge, InvalidSignature (missing or wrong signature), MalformedPayload.
+    ``now`` (epoch seconds, the clock by default) is what a signed timestamp is checked against.
+    Raises PayloadTooLarge, InvalidSignature (missing or wrong signature, a stale timestamp),
+    MalformedPayload.
     """
     if len(raw_body) > max_bytes:
         raise PayloadTooLarge(f"body is {len(raw_body)} bytes; at most {max_bytes} are accepted")
-    header, verify = SIGNATURE_HEADERS[source]
     names = {name.lower(): value for name, value in headers.items()}  # HTTP header names ignore case
-    verify(raw_body, names.get(header.lower()), secret)
+    VERIFIERS[source](raw_body, names, secret, time.time() if now is None else now)
     try:
         payload = json.loads(raw_body)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
