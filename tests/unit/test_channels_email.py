@@ -11,6 +11,7 @@ import pytest
 
 from kanal.channels.email import html_to_text, locate_ses_object, parse_email
 from kanal.errors import MalformedPayload
+from kanal.intake.email import sender_verified, ses_records
 from kanal.model import Action, Channel, Visibility
 
 EVENTS = Path(__file__).resolve().parents[1] / "events" / "ses"
@@ -139,3 +140,48 @@ def test_html_to_text_drops_markup_scripts_and_quotes() -> None:
         "<div>Zeile&nbsp;2 &amp; mehr</div><blockquote>alt</blockquote></body></html>"
     )
     assert html_to_text(markup) == "Hallo Team,\n\nZeile 2 & mehr"
+
+
+# -- whether SES's verdicts vouch for the sender ----------------------------------------------------
+
+
+def test_the_receipt_notifications_record_says_the_sender_is_verified() -> None:
+    [record] = ses_records(notification())
+    assert record["sender_verified"] is True
+
+
+def test_a_spoofed_mail_s_record_says_the_sender_is_not_verified() -> None:
+    spoofed = json.loads((EVENTS / "receipt_notification_spoofed.json").read_text(encoding="utf-8"))
+    assert spoofed["mail"]["commonHeaders"]["from"] == ["Anna Becker <anna.becker@example.de>"]
+    [record] = ses_records(spoofed)
+    assert record["sender_verified"] is False
+
+
+STATUSES = ("PASS", "FAIL", "GRAY", "PROCESSING_FAILED", None)
+
+
+@pytest.mark.parametrize("dmarc", STATUSES)
+@pytest.mark.parametrize("dkim", STATUSES)
+@pytest.mark.parametrize("spf", STATUSES)
+def test_the_sender_is_verified_only_when_dmarc_did_not_fail_and_spf_or_dkim_passed(spf, dkim, dmarc) -> None:
+    receipt = {
+        name: {"status": status}
+        for name, status in (("spfVerdict", spf), ("dkimVerdict", dkim), ("dmarcVerdict", dmarc))
+        if status is not None
+    }
+    expected = dmarc != "FAIL" and "PASS" in (spf, dkim)
+    assert sender_verified(receipt) is expected
+
+
+@pytest.mark.parametrize("verdict", [{"status": "pass"}, {"status": ["PASS"]}, "PASS", None, {}])
+def test_a_verdict_not_in_ses_s_form_is_no_pass(verdict) -> None:
+    assert (
+        sender_verified({"spfVerdict": verdict, "dkimVerdict": verdict, "dmarcVerdict": {"status": "GRAY"}})
+        is False
+    )
+
+
+def test_the_parsed_message_carries_whether_its_sender_is_verified() -> None:
+    raw = (EVENTS / "inquiry.eml").read_bytes()
+    assert parse_email(raw, RECEIVED).sender_verified is True
+    assert parse_email(raw, RECEIVED, sender_verified=False).sender_verified is False

@@ -198,3 +198,45 @@ def test_a_crm_event_naming_a_whatsapp_bsuid_meets_that_user():
     sut.ingest(whatsapp("w1", BSUID))
     sut.record_contact(ContactEvent("o1", "order", at(3), channel="whatsapp", identity=BSUID, amount=49.0))
     assert len({customer_id for customer_id, _ in store.contacts}) == 1
+
+
+def mail(external_id: str, verified: bool = True, **extra) -> InboundMessage:
+    return message(
+        external_id,
+        author="jana@example.de",
+        thread="root@example.de",
+        channel=Channel.EMAIL,
+        visibility=Visibility.PRIVATE,
+        sender_verified=verified,
+        **extra,
+    )
+
+
+def test_an_unverified_mail_from_a_customers_address_opens_its_own_inquiry_under_another_identity():
+    # Given a customer with an open e-mail inquiry
+    sut, store, workflow = intake()
+    first = sut.ingest(mail("root@example.de"))
+    customer = store.find_customer("email", "jana@example.de")
+    # When a mail from that address arrives in the same thread, answering it, with its sender unverified
+    spoofed = sut.ingest(mail("spoof@evil.example", verified=False, in_reply_to="root@example.de"))
+    # Then it opens an inquiry of its own, marked, under an unverified identity of the address
+    assert spoofed.outcome is Outcome.CREATED and spoofed.inquiry_id != first.inquiry_id
+    inquiry = store.inquiries[spoofed.inquiry_id]
+    assert inquiry.sender_verified is False and inquiry.customer_id != customer
+    assert inquiry.thread_id == "spoof@evil.example"
+    assert store.find_customer("email-unverified", "jana@example.de") == inquiry.customer_id
+    # And the customer's own inquiry heard nothing, and their timeline holds only their mail
+    assert workflow.followed == []
+    assert [c.ref for owner, c in store.contacts if owner == customer] == ["root@example.de"]
+    assert store.find_customer("email", "jana@example.de") == customer
+
+
+def test_two_unverified_mails_in_one_thread_stay_two_inquiries_and_a_verified_one_joins_the_customer():
+    sut, store, _ = intake()
+    first = sut.ingest(mail("root@example.de"))
+    one = sut.ingest(mail("s1@x", verified=False))
+    two = sut.ingest(mail("s2@x", verified=False))
+    genuine = sut.ingest(mail("reply@example.de", in_reply_to="root@example.de"))
+    assert len({first.inquiry_id, one.inquiry_id, two.inquiry_id}) == 3
+    assert genuine.outcome is Outcome.JOINED and genuine.inquiry_id == first.inquiry_id
+    assert store.inquiries[first.inquiry_id].sender_verified is True

@@ -101,6 +101,8 @@ export function createQueue({ api, t, onOpen }) {
       channelMark(item.channel, t),
       bandMark(item.priority, t),
       h("span", {},
+        item.sender_verified === false ? h("span", { class: "pill unverified", dataset: { role: "unverified" },
+          title: t("sender.unverified_hint") }, t("sender.unverified")) : null,
         h("span", { class: "excerpt", dataset: { role: "text" } }, item.text),
         h("br"),
         h("span", { class: "meta" }, who, " · ", t(`status.${item.status}`),

@@ -193,11 +193,17 @@ class LocalServer:
         return _json(200, {"records": len(bodies), "keys": dict(keys)})
 
     def _receive_email(self, request: Request) -> Response:
-        """What SES receiving does with a message: store it in S3, then notify the topic."""
+        """What SES receiving does with a message: store it in S3, then notify the topic (with the SPF,
+        DKIM, DMARC, spam and virus verdicts the query names, PASS unless it says otherwise)."""
         raw = request.get_data()
         if not raw or len(raw) > 10 * 1024 * 1024:
             return _json(400 if not raw else 413, {"error": "send one raw RFC 822 message (at most 10 MiB)"})
-        return _json(200, receive_email(self.stack, raw, request.args.get("to", "service@kanal.local")))
+        try:
+            verdicts = receipt_verdicts(request.args)
+        except ValueError as error:
+            return _json(400, {"error": str(error)})
+        recipient = request.args.get("to", "service@kanal.local")
+        return _json(200, receive_email(self.stack, raw, recipient, verdicts))
 
     def _receive_sms(self, request: Request) -> Response:
         """What two-way SMS does with an SMS to Kanal's number: publish it to the inbound-SMS topic."""
@@ -302,7 +308,39 @@ def graph_version() -> str:
     return urlsplit(default).path.strip("/")
 
 
-def receive_email(stack: LocalStack, raw: bytes, recipient: str) -> dict[str, str]:
+# query parameter of POST /local/email -> the receipt's verdict it sets (SES's own field names)
+VERDICT_PARAMETERS = {
+    "spf": "spfVerdict",
+    "dkim": "dkimVerdict",
+    "dmarc": "dmarcVerdict",
+    "spam": "spamVerdict",
+    "virus": "virusVerdict",
+}
+VERDICT_STATUSES = ("PASS", "FAIL", "GRAY", "PROCESSING_FAILED")
+DMARC_POLICIES = ("none", "quarantine", "reject")
+
+
+def receipt_verdicts(args: Any) -> dict[str, Any]:
+    """The receipt's verdict fields as SES writes them, from ``?spf=FAIL&dkim=GRAY&dmarc=FAIL&
+    dmarc_policy=reject`` (each verdict PASS unless given; ``dmarcPolicy`` appears when DMARC failed, as
+    SES gives it). Raises ValueError naming a parameter whose value SES never gives."""
+    receipt: dict[str, Any] = {}
+    for parameter, field_name in VERDICT_PARAMETERS.items():
+        status = args.get(parameter, "PASS")
+        if status not in VERDICT_STATUSES:
+            raise ValueError(f"{parameter} must be one of {', '.join(VERDICT_STATUSES)}")
+        receipt[field_name] = {"status": status}
+    policy = args.get("dmarc_policy", "none")
+    if policy not in DMARC_POLICIES:
+        raise ValueError(f"dmarc_policy must be one of {', '.join(DMARC_POLICIES)}")
+    if receipt["dmarcVerdict"]["status"] == "FAIL":
+        receipt["dmarcPolicy"] = policy
+    return receipt
+
+
+def receive_email(
+    stack: LocalStack, raw: bytes, recipient: str, verdicts: dict[str, Any] | None = None
+) -> dict[str, str]:
     message_id = uuid.uuid4().hex
     # the address mail came to may send the replies (SES verifies identities; locally every one is)
     stack.client("ses").verify_email_identity(EmailAddress=recipient)
@@ -327,8 +365,7 @@ def receive_email(stack: LocalStack, raw: bytes, recipient: str) -> dict[str, st
         "receipt": {
             "timestamp": now,
             "recipients": [recipient],
-            "spamVerdict": {"status": "PASS"},
-            "virusVerdict": {"status": "PASS"},
+            **(verdicts if verdicts is not None else receipt_verdicts({})),
             "action": {
                 "type": "S3",
                 "topicArn": topic,

@@ -72,6 +72,9 @@ class InboundMessage:
     # Messenger / Instagram: delivered as ``standby``, i.e. while another app (a bot, the Page Inbox) owns
     # the conversation (kanal.intake.threads decides what becomes of it)
     standby: bool = False
+    # e-mail: False when SES's receipt does not vouch for the From address (DMARC failed, or neither SPF nor
+    # DKIM passed): the mail is kept apart from the customer that address belongs to (kanal.intake.ingest)
+    sender_verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,8 @@ class Inquiry:
     # whose messages join this inquiry
     private_thread_key: str | None = None
     handback: Handback | None = None  # Messenger / Instagram: the conversation passed back to the bot
+    # e-mail whose sender SES could not verify: opened apart from the customer the From address names
+    sender_verified: bool = True
 
 
 @dataclass(frozen=True)

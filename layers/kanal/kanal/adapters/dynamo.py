@@ -156,6 +156,7 @@ def to_inquiry(item: InquiryItem) -> Inquiry:
         rating=_rating(item.rating) if item.rating else None,
         private_thread_key=item.private_thread_key,
         handback=_handback(item.handback) if item.handback else None,
+        sender_verified=item.sender_verified is not False,
     )
 
 
@@ -322,6 +323,7 @@ def _inquiry_item(inquiry: Inquiry, thread_key: str) -> InquiryItem:
         updated_at=now,
         attachments=[asdict(a) for a in inquiry.attachments],
         subject=inquiry.subject,
+        sender_verified=None if inquiry.sender_verified else False,  # written only when not verified
         queue_key=queue_key(inquiry.team, inquiry.status),
         queue_rank=queue_rank(inquiry.priority, inquiry.id, inquiry.created_at),
     )

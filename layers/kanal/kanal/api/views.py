@@ -65,6 +65,7 @@ def inquiry_view(inquiry: Inquiry) -> dict[str, Any]:
         "created_at": iso(inquiry.created_at),
         "received_at": iso(inquiry.received_at),
         "attachments": [asdict(a) for a in inquiry.attachments],
+        "sender_verified": inquiry.sender_verified,
         **({"handback": handback_view(inquiry.handback)} if inquiry.handback else {}),
     }
 

@@ -59,12 +59,15 @@ def _unwrap_sns(notification: object) -> JsonObject:
     return notification
 
 
-def parse_email(raw: bytes, received_at: datetime, mailbox: str | None = None) -> InboundMessage:
+def parse_email(
+    raw: bytes, received_at: datetime, mailbox: str | None = None, sender_verified: bool = True
+) -> InboundMessage:
     """A raw RFC 5322 message as an InboundMessage on the ``email`` channel.
 
     thread_id is the first id of References, else In-Reply-To, else the message's own Message-ID, so a
     whole conversation shares the root's id. ``mailbox`` (the address it was received for) becomes the
-    account; without it the first To address is used.
+    account; without it the first To address is used. ``sender_verified`` is what the receiving side's
+    SPF, DKIM and DMARC verdicts said of the From address (``kanal.intake.email.sender_verified``).
     """
     message = BytesParser(policy=policy.default).parsebytes(raw)
     if not isinstance(message, EmailMessage):  # pragma: no cover - policy.default always gives one
@@ -96,6 +99,7 @@ def parse_email(raw: bytes, received_at: datetime, mailbox: str | None = None) -
         language=guess(f"{subject or ''}\n{text}"),
         subject=subject,
         own=address == account,  # a copy of the company's own mail
+        sender_verified=sender_verified,
     )
 
 

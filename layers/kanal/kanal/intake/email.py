@@ -14,6 +14,7 @@ from kanal.errors import MalformedPayload
 
 SOURCE = "email"
 REJECTED_VERDICTS = frozenset({"FAIL"})
+VERDICTS = frozenset({"PASS", "FAIL", "GRAY", "PROCESSING_FAILED", "DISABLED"})  # DISABLED: scanning off
 
 
 class MailStore(Protocol):
@@ -26,7 +27,7 @@ def ses_records(notification: dict[str, Any]) -> list[dict[str, Any]]:
     mail = notification.get("mail")
     if not isinstance(receipt, dict) or not isinstance(mail, dict):
         raise MalformedPayload("SES notification needs 'receipt' and 'mail'")
-    verdicts = {receipt.get(name, {}).get("status") for name in ("spamVerdict", "virusVerdict")}
+    verdicts = {_status(receipt, name) for name in ("spamVerdict", "virusVerdict")}
     if verdicts & REJECTED_VERDICTS:
         return []
     bucket, key = locate_ses_object(notification)
@@ -39,8 +40,26 @@ def ses_records(notification: dict[str, Any]) -> list[dict[str, Any]]:
             "bucket": bucket,
             "object_key": key,
             "mailbox": recipients[0],
+            "sender_verified": sender_verified(receipt),
         }
     ]
+
+
+def _status(receipt: dict[str, Any], name: str) -> str | None:
+    verdict = receipt.get(name)
+    status = verdict.get("status") if isinstance(verdict, dict) else None
+    return status if isinstance(status, str) and status in VERDICTS else None
+
+
+def sender_verified(receipt: dict[str, Any]) -> bool:
+    """Whether SES's checks vouch for the From address: DMARC did not fail, and SPF or DKIM passed.
+
+    DMARC ties the From domain to an SPF- or DKIM-authenticated domain; where the sender's domain
+    publishes no DMARC record (GRAY) a pass of SPF or DKIM is what is left. A missing verdict is no pass.
+    """
+    if _status(receipt, "dmarcVerdict") == "FAIL":
+        return False
+    return "PASS" in (_status(receipt, "spfVerdict"), _status(receipt, "dkimVerdict"))
 
 
 def sns_notification(message: str) -> dict[str, Any]:

@@ -8,6 +8,10 @@ Rules:
   customers' comments under the same post stay separate inquiries;
 - edits and removals change what is stored;
 - every contact, on any channel, goes on the customer's timeline;
+- an e-mail whose sender SES could not verify (DMARC failed, or neither SPF nor DKIM passed) joins nothing:
+  it opens an inquiry of its own, marked ``sender_verified: false``, under a separate, unverified identity
+  of its From address, never the customer that address belongs to (their timeline, value and open
+  inquiries stay as they were);
 - a new inquiry starts its routing workflow;
 - a Messenger or Instagram message delivered while the company's bot owns the conversation is held, not
   an inquiry (``kanal.intake.threads``).
@@ -67,6 +71,7 @@ class Result:
 
 
 WHATSAPP_USER = "whatsapp-user"
+UNVERIFIED_EMAIL = "email-unverified"  # the identity of a From address SES could not verify
 
 
 def identity_key(channel: str, identity: str) -> tuple[str, str]:
@@ -82,6 +87,12 @@ def identity_key(channel: str, identity: str) -> tuple[str, str]:
 
 def thread_key(customer_id: str, message: InboundMessage) -> str:
     return conversation_key(customer_id, message.channel, message.thread_id)
+
+
+def unverified(message: InboundMessage) -> InboundMessage:
+    """An e-mail whose sender is not verified, as its own conversation: no References or In-Reply-To
+    threads it onto an existing inquiry, whoever's it is."""
+    return replace(message, thread_id=message.external_id, in_reply_to=None)
 
 
 def conversation_key(customer_id: str, channel: str, thread_id: str) -> str:
@@ -126,6 +137,8 @@ class Intake:
         return Result(Outcome.DUPLICATE, stored.inquiry_id)
 
     def _create_or_join(self, message: InboundMessage) -> Result:
+        if not message.sender_verified:
+            message = unverified(message)
         customer_id = self._customer_of(message)
         self.store.update_reach(customer_id, message.author)
         key = thread_key(customer_id, message)
@@ -144,7 +157,8 @@ class Intake:
         """The customer behind the author, found by any of the ids the platform gives them (a WhatsApp
         phone number, or the BSUID of the same user); an id new to Kanal is linked to that customer."""
         ids = (message.author.id, *message.author_aliases)
-        keys = list(dict.fromkeys(identity_key(message.channel, value) for value in ids))
+        channel = message.channel if message.sender_verified else UNVERIFIED_EMAIL
+        keys = list(dict.fromkeys(identity_key(channel, value) for value in ids))
         owners = [self.store.find_customer(channel, value) for channel, value in keys]
         unlinked = [key for key, owner in zip(keys, owners, strict=True) if owner is None]
         customer_id = next((owner for owner in owners if owner), None)
@@ -176,6 +190,8 @@ class Intake:
         return None
 
     def _join(self, customer_id: str, key: str, message: InboundMessage) -> Result | None:
+        if not message.sender_verified:
+            return None  # its own inquiry, always (a redelivery is found before, by its message id)
         inquiry_id = self._conversation_inquiry(customer_id, key, message)
         if inquiry_id is None:
             return None
@@ -202,6 +218,7 @@ class Intake:
             language=message.language,
             attachments=message.attachments,
             subject=message.subject,
+            sender_verified=message.sender_verified,
         )
         try:
             self.store.create_inquiry(inquiry, stored_message(inquiry.id, message), key, message.in_reply_to)

@@ -183,7 +183,9 @@ def ingest_body(body: str) -> None:
         from kanal.channels.email import parse_email
 
         raw = mail_store().raw(record["bucket"], record["object_key"])
-        ingest_message(parse_email(raw, received_at, record.get("mailbox")))
+        # a record without the verdicts (queued before they were read) counts as unverified
+        verified = record.get("sender_verified") is True
+        ingest_message(parse_email(raw, received_at, record.get("mailbox"), verified))
         return
     for item in normalise_record(record, received_at):
         if isinstance(item, ContactEvent):
