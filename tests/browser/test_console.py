@@ -235,3 +235,29 @@ def test_the_agent_hands_a_public_comment_over_to_a_private_chat_and_the_answer_
     assert joined.locator(".channel").get_attribute("title") == "Messenger"
     assert page.locator("#conversation .message").count() == 4
     console.shot("private-answer")
+
+
+def test_an_email_whose_sender_is_not_verified_carries_a_badge_in_the_queue_and_the_detail(
+    console, local, http, desk
+):
+    # Given a mail "from" a customer's address that failed DMARC, with the desk's word
+    from tests.integration.test_email import _raw, _receive
+
+    raw, _ = _raw(f"jana.vogt.{desk.word}@example.de", f"Neue Bankverbindung {desk.word}")
+    assert _receive(local, http, raw, spf="FAIL", dkim="FAIL", dmarc="FAIL").status_code == 200
+    # When the admin signs in
+    page = console.page
+    page.goto(f"{local.url}/")
+    page.locator("button[data-agent='admin']").click()
+    row = row_of(page, desk.word)
+    row.wait_for(timeout=30_000)
+    # Then its queue row says the sender is unverified
+    badge = row.locator("[data-role='unverified']")
+    badge.wait_for()
+    assert badge.inner_text() == "unverified sender"
+    console.shot("queue")
+    # And so does its detail
+    row.click()
+    page.locator("#inquiry-unverified").wait_for()
+    assert page.locator("#inquiry-unverified").inner_text() == "unverified sender"
+    console.shot("opened")
