@@ -433,3 +433,14 @@ def test_every_checkov_finding_skipped_in_the_template_says_why():
     for check, reason in skips:
         assert re.fullmatch(r"CKV2?_AWS_\d+", check), check
         assert reason and len(reason.split()) >= 6, check
+
+
+def test_make_test_runs_checkov_pinned_in_a_virtualenv_of_its_own():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^test: .*\bcheckov\b", makefile, re.MULTILINE)
+    assert "--framework cloudformation" in makefile and "-f template.yaml" in makefile
+    pins = (ROOT / "infra/tools/requirements-checkov.txt").read_text().splitlines()
+    packages = [line for line in pins if line and not line.startswith("#")]
+    assert any(line.startswith("checkov==") for line in packages)
+    assert all("==" in line for line in packages)
+    assert "checkov" not in (ROOT / "pyproject.toml").read_text()
