@@ -168,3 +168,63 @@ def test_a_permission_missing_from_the_template_is_denied_and_granted_once_it_is
         assert "AccessDenied" in outcome["message"] and "sqs:SendMessage" in outcome["message"]
     else:
         assert outcome == {"error": None, "message": None, "status": 200}
+
+
+def test_the_stack_deploys_its_tables_protected_and_its_topics_and_logs_encrypted(local):
+    # Given the stack deployed from the template
+    dynamodb, sns, logs = (local.stack.client(s) for s in ("dynamodb", "sns", "logs"))
+    key = local.stack.physical("EncryptionKey")
+    # Then every table refuses DeleteTable
+    for logical_id in ("InquiriesTable", "MessagesTable", "IdempotencyTable", "ReportsTable"):
+        table = dynamodb.describe_table(TableName=local.stack.physical(logical_id))["Table"]
+        assert table["DeletionProtectionEnabled"] is True, logical_id
+    refused = None
+    try:
+        dynamodb.delete_table(TableName=local.stack.physical("ReportsTable"))
+    except dynamodb.exceptions.ClientError as error:
+        refused = error.response["Error"]["Code"]
+    assert refused is not None
+    # And every topic names the stack's key, and each function's log group keeps LogRetentionDays
+    for output in ("NotificationsTopicArn", "InboundMailTopicArn", "InboundSmsTopicArn"):
+        attributes = sns.get_topic_attributes(TopicArn=local.stack.outputs[output])["Attributes"]
+        assert attributes["KmsMasterKeyId"] == key, output
+    groups = {
+        g["logGroupName"]: g
+        for g in logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/kanal-local-")["logGroups"]
+    }
+    assert len(groups) == len(local.stack.prepared.functions)
+    assert all(g["retentionInDays"] == 90 for g in groups.values())
+
+
+REFUSAL_PROBE = textwrap.dedent("""
+    import json, sys
+    from kanal_local.stack import LocalStack
+    from kanal_local.template import ParameterError
+    stack = LocalStack(parameters={"XBaseUrl": sys.argv[1]}, poll=False)
+    try:
+        stack.start()
+    except ParameterError as refused:
+        print(json.dumps({"refused": str(refused)}))
+    else:
+        print(json.dumps({"refused": None, "url": stack.environment["KANAL_X_BASE_URL"]}))
+        stack.stop()
+""")
+
+
+@pytest.mark.parametrize(
+    "url, refused", [("http://api.x.com", True), ("http://127.0.0.1:8787/sandbox/x", False)]
+)
+def test_the_local_deploy_refuses_what_the_template_refuses_but_its_own_sandbox(url, refused, tmp_path):
+    # Given an X base URL on plain http: elsewhere, or the local channel sandbox
+    probe = tmp_path / "probe.py"
+    probe.write_text(REFUSAL_PROBE)
+    # When a stack deploys with it (a process of its own)
+    done = subprocess.run(
+        [sys.executable, str(probe), url], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True
+    )
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    # Then the template's https rule refuses the one, as CloudFormation would; the sandbox is let through
+    if refused:
+        assert "XBaseUrl" in outcome["refused"]
+    else:
+        assert outcome == {"refused": None, "url": url}

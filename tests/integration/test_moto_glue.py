@@ -10,6 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import botocore.client
+import botocore.exceptions
 from moto.awslambda.models import LambdaFunction
 from moto.sqs.models import Queue
 
@@ -552,3 +553,91 @@ def test_an_update_expression_is_parsed_once_per_text_and_a_bad_one_still_fails(
             ExpressionAttributeValues={":n": {"N": "1"}},
         )
     assert bad.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_iam_wildcards_match_as_iam_does_one_character_for_a_question_mark(local):
+    # Given a policy on the secrets' names with the six characters Secrets Manager appends (the session's
+    # stack installed the glue)
+    from moto.iam.access_control import IAMPolicyStatement
+
+    match = IAMPolicyStatement._match
+    pattern = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:kanal/meta-app-secret-??????"
+    # Then exactly six characters match, a dot is a dot, and a star is any run of characters
+    assert match(pattern, pattern.replace("??????", "AbC123"))
+    assert not match(pattern, pattern.replace("??????", "old-AbC123"))
+    assert not match(pattern, pattern.replace("??????", "AbC12"))
+    assert match("arn:aws:sns:*:123:kanal.topic", "arn:aws:sns:eu-central-1:123:kanal.topic")
+    assert not match("arn:aws:sns:*:123:kanal.topic", "arn:aws:sns:eu-central-1:123:kanalXtopic")
+    assert match("sns:Publish", "sns:Publish") and match("dynamodb:*", "dynamodb:Query")
+
+
+def test_a_secret_is_authorised_on_its_full_arn_so_a_longer_name_is_not_the_same_secret(local):
+    # Given the webhook's role, allowed the meta app secret by name and the six appended characters
+    from kanal_local import iam
+
+    role = local.stack.dispatcher.by_logical_id["MetaWebhookFunction"].role
+    secrets = local.stack.client("secretsmanager")
+    secrets.create_secret(Name="kanal/meta-app-secret-previous", SecretString="old")
+    region = local.stack.region
+    # When it reads its own secret by name, it is the full ARN that is checked, and allowed
+    _action, arn = iam.calls_of(
+        "secretsmanager", region, "GetSecretValue", {"SecretId": "kanal/meta-app-secret"}
+    )[0]
+    assert re.fullmatch(
+        r"arn:aws:secretsmanager:eu-central-1:123456789012:secret:kanal/meta-app-secret-\w{6}", arn
+    )
+    iam.check(role, "secretsmanager", region, "GetSecretValue", {"SecretId": "kanal/meta-app-secret"})
+    # Then another secret whose name merely starts the same is refused
+    try:
+        iam.check(
+            role, "secretsmanager", region, "GetSecretValue", {"SecretId": "kanal/meta-app-secret-previous"}
+        )
+    except botocore.exceptions.ClientError as refused:
+        assert refused.response["Error"]["Code"] == "AccessDeniedException"
+    else:
+        raise AssertionError("a secret the policy does not name was readable")
+
+
+def test_a_publish_to_the_encrypted_topic_needs_its_key_as_in_aws(local):
+    # Given the notifications topic, encrypted with the stack's key
+    from kanal_local import iam
+
+    region, topic = local.stack.region, local.stack.outputs["NotificationsTopicArn"]
+    key = local.stack.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"]
+    key_arn = local.stack.client("kms").describe_key(KeyId=key)["KeyMetadata"]["Arn"]
+    assert iam.calls_of("sns", region, "Publish", {"TopicArn": topic}) == [
+        ("sns:Publish", topic),
+        ("kms:GenerateDataKey", key_arn),
+        ("kms:Decrypt", key_arn),
+    ]
+    # When the routing task's role publishes, as the template grants it, it may
+    routing = local.stack.dispatcher.by_logical_id["RoutingTaskFunction"].role
+    iam.check(routing, "sns", region, "Publish", {"TopicArn": topic, "Message": "m"})
+    # Then a role allowed sns:Publish alone is refused on the key
+    publish_only = iam.RolePolicies(
+        "arn:aws:iam::123456789012:role/probe",
+        (json.dumps({"Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": topic}]}),),
+    )
+    try:
+        iam.check(publish_only, "sns", region, "Publish", {"TopicArn": topic, "Message": "m"})
+    except botocore.exceptions.ClientError as refused:
+        assert "kms:GenerateDataKey" in refused.response["Error"]["Message"]
+    else:
+        raise AssertionError("a publish without the key was allowed")
+
+
+def test_the_stacks_key_policy_is_json_text_as_the_kms_api_answers_it(local):
+    # Given the key the template declares with its policy as an object
+    kms = local.stack.client("kms")
+    key = local.stack.physical("EncryptionKey")
+    # When the KMS API describes it and reads its policy
+    metadata = kms.describe_key(KeyId=key)["KeyMetadata"]
+    policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    # Then both answer, with the references resolved
+    assert metadata["KeyState"] == "Enabled"
+    sids = {s["Sid"]: s for s in policy["Statement"]}
+    assert sids["AccountPrincipalsThroughIam"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert sids["SesPublishesReceivedMail"]["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": "123456789012"
+    }
+    assert moto_glue.key_policies_as_text(local.stack.account, local.stack.region) == 0  # already text

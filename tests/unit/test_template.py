@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import kanal.errors
 from kanal_local.template import load_template
@@ -96,8 +99,8 @@ def _policy_text(logical_id: str) -> str:
 
 def test_the_functions_that_call_the_platforms_may_read_their_tokens():
     api, ingest = _policy_text("ApiFunction"), _policy_text("IngestFunction")
-    assert "meta-page-tokens*" in api and "x-tokens*" in api and "ses:SendRawEmail" in api
-    assert "meta-page-tokens*" in ingest and "x-tokens" not in ingest
+    assert "meta-page-tokens-??????" in api and "x-tokens-??????" in api and "ses:SendRawEmail" in api
+    assert "meta-page-tokens-??????" in ingest and "x-tokens" not in ingest
     for secret in ("MetaPageTokens", "XTokens"):
         assert RESOURCES[secret]["Type"] == "AWS::SecretsManager::Secret"
         assert RESOURCES[secret]["Properties"]["SecretString"] == "{}"  # JSON: account id -> token
@@ -240,3 +243,204 @@ def test_the_inquiries_table_can_be_warmed_for_a_first_campaign_but_is_not_by_de
     }
     assert table["WarmThroughput"] == warm
     assert all(index["WarmThroughput"] == warm for index in table["GlobalSecondaryIndexes"])
+
+
+# ------------------------------------------------------------------------ what a security review reads
+
+
+def _of_type(kind: str) -> dict[str, dict]:
+    return {k: v for k, v in RESOURCES.items() if v["Type"] == kind}
+
+
+def test_every_table_outlives_the_stack_refuses_deletion_and_restores_to_a_second():
+    for logical_id, table in _of_type("AWS::DynamoDB::Table").items():
+        assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain", logical_id
+        props = table["Properties"]
+        assert props["DeletionProtectionEnabled"] is True, logical_id
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, logical_id
+        assert props["SSESpecification"] == {"SSEEnabled": True}, logical_id
+
+
+def _key_statements() -> dict[str, dict]:
+    key = RESOURCES["EncryptionKey"]["Properties"]
+    return {s["Sid"]: s for s in key["KeyPolicy"]["Statement"]}
+
+
+def test_every_topic_is_encrypted_with_the_stacks_rotating_key():
+    assert RESOURCES["EncryptionKey"]["Properties"]["EnableKeyRotation"] is True
+    topics = _of_type("AWS::SNS::Topic")
+    assert set(topics) == {"NotificationsTopic", "InboundMailTopic", "InboundSmsTopic"}
+    for logical_id, topic in topics.items():
+        assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}, logical_id
+
+
+def test_the_key_lets_only_the_publishing_services_of_this_account_and_iam_use_it():
+    statements = _key_statements()
+    account = statements["AccountPrincipalsThroughIam"]
+    assert account["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    services = {
+        s["Principal"]["Service"] if isinstance(s["Principal"]["Service"], str) else "logs": s
+        for s in statements.values()
+        if "Service" in s.get("Principal", {})
+    }
+    # SES publishes received mail, two-way SMS received SMS; no alarm publishes to a topic of this stack
+    assert set(services) == {"ses.amazonaws.com", "sms-voice.amazonaws.com", "logs"}
+    for name in ("ses.amazonaws.com", "sms-voice.amazonaws.com"):
+        statement = services[name]
+        assert statement["Action"] == ["kms:GenerateDataKey*", "kms:Decrypt"], name
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}, (
+            name
+        )
+    assert "ArnLike" in services["sms-voice.amazonaws.com"]["Condition"]
+    assert "kms:EncryptionContext:aws:logs:arn" in services["logs"]["Condition"]["ArnLike"]
+    assert all(s["Principal"] != "*" and s["Principal"].get("AWS") != "*" for s in statements.values())
+
+
+def _statements(logical_id: str) -> list[dict]:
+    found = []
+    for policy in RESOURCES[logical_id]["Properties"]["Policies"]:
+        if "Fn::If" in policy:
+            policy = policy["Fn::If"][1]
+        found.extend(policy.get("Statement", []))
+    return found
+
+
+def test_every_function_that_publishes_to_the_encrypted_topic_may_use_its_key_and_no_other_may():
+    for logical_id in _functions():
+        publishes = any(
+            "SNSPublishMessagePolicy" in p for p in RESOURCES[logical_id]["Properties"]["Policies"]
+        )
+        kms = [s for s in _statements(logical_id) if any(a.startswith("kms:") for a in s["Action"])]
+        if publishes:
+            assert kms == [
+                {
+                    "Effect": "Allow",
+                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                    "Resource": {"Fn::GetAtt": ["EncryptionKey", "Arn"]},
+                }
+            ], logical_id
+        else:
+            assert kms == [], logical_id
+
+
+# actions AWS does not scope to a resource: the only ones a policy of the template may grant on "*"
+UNSCOPED_ACTIONS = {
+    "states:SendTaskSuccess",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+
+
+def test_no_policy_grants_on_every_resource_what_aws_scopes_to_one():
+    holders = {**_functions(), **_of_type("AWS::Serverless::StateMachine")}
+    for logical_id in holders:
+        for statement in _statements(logical_id):
+            if statement["Resource"] == "*":
+                assert set(statement["Action"]) <= UNSCOPED_ACTIONS, (logical_id, statement["Action"])
+
+
+def test_the_agent_api_unsubscribes_and_sends_mail_only_where_it_must():
+    statements = {a: s for s in _statements("ApiFunction") for a in s["Action"]}
+    assert statements["sns:Subscribe"]["Resource"] == {"Ref": "NotificationsTopic"}
+    assert statements["sns:Unsubscribe"]["Resource"] == {"Fn::Sub": "${NotificationsTopic}:*"}
+    sending = json.dumps(statements["ses:SendRawEmail"]["Resource"])
+    assert "identity/${MailFromAddress}" in sending and "identity/*" not in sending
+    mail = next(p for p in RESOURCES["ApiFunction"]["Properties"]["Policies"] if "Fn::If" in p)
+    assert mail["Fn::If"][0] == "SendsMail" and mail["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+
+
+def test_every_secret_a_function_reads_is_named_with_the_six_characters_secrets_manager_appends():
+    names = {r["Properties"]["Name"]["Fn::Sub"] for r in _of_type("AWS::SecretsManager::Secret").values()}
+    arns = [
+        p["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]["Fn::Sub"]
+        for logical_id in _functions()
+        for p in RESOURCES[logical_id]["Properties"]["Policies"]
+        if "AWSSecretsManagerGetSecretValuePolicy" in p
+    ]
+    assert len(arns) >= 7
+    for arn in arns:
+        prefix, name = arn.split(":secret:")
+        assert prefix == "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+        assert name.endswith("-??????") and name.removesuffix("-??????") in names, arn
+
+
+def test_the_channel_base_urls_are_https_in_aws_and_only_the_local_sandbox_is_let_through_on_http():
+    from kanal_local.template import LOCAL_ALLOWED_PATTERNS, ParameterError, check_parameters
+
+    parameters = TEMPLATE["Parameters"]
+    sandbox = {
+        "GraphBaseUrl": "http://127.0.0.1:8787/sandbox/graph/v26.0",
+        "XBaseUrl": "http://127.0.0.1:8787/sandbox/x",
+    }
+    check_parameters(parameters, {})  # the defaults
+    check_parameters(parameters, sandbox, LOCAL_ALLOWED_PATTERNS)
+    for name, url in sandbox.items():
+        with pytest.raises(ParameterError, match=name):
+            check_parameters(parameters, {name: url})  # what CloudFormation answers in AWS
+        for refused in (
+            url.replace("127.0.0.1", "graph.example.com"),
+            "http://api.x.com",
+            "ftp://127.0.0.1:1/",
+        ):
+            with pytest.raises(ParameterError, match=name):
+                check_parameters(parameters, {name: refused}, LOCAL_ALLOWED_PATTERNS)
+    with pytest.raises(ParameterError, match="LogRetentionDays"):
+        check_parameters(parameters, {"LogRetentionDays": "100"})
+    with pytest.raises(ParameterError, match="ChannelRetrySeconds"):
+        check_parameters(parameters, {"ChannelRetrySeconds": "26"})
+
+
+def test_every_function_logs_to_a_group_of_its_own_kept_log_retention_days_and_encrypted():
+    assert PARAMETERS["LogRetentionDays"]["Default"] == 90
+    for logical_id, function in _functions().items():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        props = RESOURCES[group]["Properties"]
+        assert RESOURCES[group]["Type"] == "AWS::Logs::LogGroup"
+        assert props["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}-{logical_id}"}
+        assert props["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        assert props["KmsKeyId"] == {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
+    for group in _of_type("AWS::Logs::LogGroup").values():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_the_state_machine_logs_its_errors_without_execution_data():
+    logging = RESOURCES["RoutingStateMachine"]["Properties"]["Logging"]
+    assert logging["Level"] == "ERROR" and logging["IncludeExecutionData"] is False
+    destination = logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]
+    assert destination == {"Fn::GetAtt": ["RoutingLogGroup", "Arn"]}
+
+
+def test_the_api_access_log_is_json_without_body_address_agent_or_caller():
+    setting = RESOURCES["KanalApi"]["Properties"]["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    line = json.loads(setting["Format"])
+    assert {"requestId", "status", "resource", "method"} <= set(line)
+    text = setting["Format"]
+    for personal in ("sourceIp", "userAgent", "identity", "authorizer", "body", 'path"'):
+        assert personal not in text, personal
+
+
+def test_every_checkov_finding_skipped_in_the_template_says_why():
+    text = (ROOT / "template.yaml").read_text()
+    skips = re.findall(r"#\s*checkov:skip=([A-Z0-9_]+)(?::(.*))?$", text, re.MULTILINE)
+    assert skips
+    for check, reason in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", check), check
+        assert reason and len(reason.split()) >= 6, check
+
+
+def test_make_test_runs_checkov_pinned_in_a_virtualenv_of_its_own():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^test: .*\bcheckov\b", makefile, re.MULTILINE)
+    assert "--framework cloudformation" in makefile and "-f template.yaml" in makefile
+    pins = (ROOT / "infra/tools/requirements-checkov.txt").read_text().splitlines()
+    packages = [line for line in pins if line and not line.startswith("#")]
+    assert any(line.startswith("checkov==") for line in packages)
+    assert all("==" in line for line in packages)
+    assert "checkov" not in (ROOT / "pyproject.toml").read_text()

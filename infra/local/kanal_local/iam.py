@@ -6,10 +6,12 @@ call touches. A permission missing from the template fails locally with AccessDe
 
 What is checked: identity-based Allow/Deny statements (inline and managed), Action/NotAction, Resource
 with wildcards, for the services and operations in ``_RESOURCES`` (DynamoDB tables and indexes, SQS
-queues, SNS topics, Step Functions state machines and executions, S3 buckets and objects, Secrets Manager
-secrets, SSM parameters, Lambda functions, SES sending identities). Operations without resource-level
-permissions in AWS (e.g. ``states:SendTaskSuccess``, ``comprehend:DetectSentiment``) are checked against
-``*``.
+queues, SNS topics and subscriptions, Step Functions state machines and executions, S3 buckets and objects,
+Secrets Manager secrets by their full ARN, SSM parameters, Lambda functions, SES sending identities).
+Operations without resource-level permissions in AWS (e.g. ``states:SendTaskSuccess``,
+``comprehend:DetectSentiment``) are checked against ``*``. A publish to a topic encrypted with a KMS key
+also needs ``kms:GenerateDataKey`` and ``kms:Decrypt`` on that key, as in AWS (SNS makes and reads the
+message's data key as the caller).
 What is not: conditions other than the emulator's own, resource policies, SCPs and permission boundaries.
 """
 
@@ -73,6 +75,21 @@ def load_role(iam: Any, role_arn: str) -> RolePolicies:
 
 
 # --------------------------------------------------------------------------- what a call touches
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """Names AWS authorises a call on that its parameters do not carry; the emulator's state answers them
+    (`moto_glue.install` sets `lookups`): a secret's full ARN (with the six characters Secrets Manager
+    appends to its name) and the KMS key ARN of an encrypted topic (None: not encrypted)."""
+
+    secret_arn: Callable[[str, str], str] = lambda region, secret: (
+        secret if secret.startswith("arn:") else f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{secret}"
+    )
+    topic_key: Callable[[str, str], str | None] = lambda region, topic_arn: None
+
+
+lookups = Lookups()
 
 Call = tuple[str, str]  # (action, resource)
 
@@ -151,10 +168,20 @@ def _s3(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
 
 def _secrets(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
     secret = params.get("SecretId", "")
-    arn = (
-        secret if secret.startswith("arn:") else f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{secret}"
-    )
-    yield f"secretsmanager:{op}", arn
+    yield f"secretsmanager:{op}", lookups.secret_arn(region, secret)
+
+
+_SNS_ARNS = ("TopicArn", "TargetArn", "SubscriptionArn", "ResourceArn")
+
+
+def _sns(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
+    arn = next((params[name] for name in _SNS_ARNS if params.get(name)), "*")
+    yield f"sns:{op}", arn
+    if op in ("Publish", "PublishBatch") and arn != "*":
+        key = lookups.topic_key(region, arn)
+        if key:
+            yield "kms:GenerateDataKey", key
+            yield "kms:Decrypt", key
 
 
 def _ssm(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
@@ -181,7 +208,7 @@ def _ses(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
 _RESOURCES: dict[str, Callable[[str, str, dict[str, Any]], Iterator[Call]]] = {
     "dynamodb": _dynamodb,
     "sqs": _sqs,
-    "sns": _arn_param("sns", "TopicArn", "TargetArn"),
+    "sns": _sns,
     "states": _arn_param("states", "stateMachineArn", "executionArn"),
     "s3": _s3,
     "secretsmanager": _secrets,

@@ -64,6 +64,18 @@ in pyproject.toml.
 15. The ingest queue's records, for the books of `kanal load`: SQS has no way to look at a queue without
    receiving (which counts against the redrive policy), so `queued_bodies` reads the bodies of every
    message the emulator's queue holds, waiting, delayed or in flight. Nothing is patched for it.
+17. IAM's names for a call (`iam.lookups`): AWS authorises a secret by its full ARN, the name and the six
+   characters Secrets Manager appended (the template's policies end in `-??????`), and a publish to an
+   encrypted topic on its KMS key too. Both are read from the emulator's Secrets Manager, SNS and KMS
+   backends; nothing is patched for it.
+18. IAM wildcards: moto's policy evaluator turns `*` into a regular expression's `.*` and passes every
+   other character through, so `?` (IAM's one character) and `.` were read as regular expression syntax
+   (`-??????` fails to compile). Ours matches as IAM does: `*` any run of characters, `?` exactly one,
+   everything else literally.
+19. KMS key policies from CloudFormation: moto keeps a key's `KeyPolicy` as the template's object, where
+   the KMS API holds and answers JSON text (its `DescribeKey` and `GetKeyPolicy` then fail on the object).
+   `key_policies_as_text` turns each into JSON text right after the deploy, once CloudFormation has resolved
+   the references in it.
 """
 
 from __future__ import annotations
@@ -89,8 +101,11 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.iam.access_control import IAMPolicyStatement
+from moto.kms.models import kms_backends
 from moto.moto_api._internal import mock_random
-from moto.sns.models import Subscription, Topic
+from moto.secretsmanager.models import secretsmanager_backends
+from moto.sns.models import Subscription, Topic, sns_backends
 from moto.sqs.exceptions import EmptyBatchRequest
 from moto.sqs.models import Queue, SQSBackend, sqs_backends
 from moto.sqs.utils import validate_message_attributes
@@ -137,6 +152,7 @@ _moto_table_query = Table.query
 _moto_all_items = Table.all_items
 _moto_update_expression = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
 _update_expressions = classmethod(functools.lru_cache(maxsize=4096)(_moto_update_expression))
+_moto_policy_match = IAMPolicyStatement._match
 
 
 def _ignore(delivery: Delivery) -> None:
@@ -198,7 +214,39 @@ def install(invoke: Invoke, deliver: Deliver = _ignore, before_call: Callable[[]
     Table.all_items = _all_items  # type: ignore[method-assign]
     moto_serialize.SERVICE_SPECIFIC_SERIALIZERS["dynamodb"] = {"json": DynamoDBSerializer}
     UpdateExpressionParser.make = _update_expressions  # type: ignore[method-assign,assignment]
+    IAMPolicyStatement._match = staticmethod(_policy_match)  # type: ignore[method-assign,assignment]
+    iam.lookups = iam.Lookups(secret_arn=_secret_arn, topic_key=_topic_key)
     untrack_dynamodb_models()
+
+
+def _policy_match(pattern: str, string: str) -> re.Match[str] | None:
+    """An IAM wildcard match (see 18. above): `*` any run of characters, `?` one, the rest literally."""
+    expression = ".*".join(
+        ".".join(re.escape(piece) for piece in part.split("?")) for part in pattern.split("*")
+    )
+    return re.match(f"^{expression}$", string, re.DOTALL)
+
+
+def _secret_arn(region: str, secret: str) -> str:
+    """A secret's full ARN, as AWS authorises it (see 17. above); the name's ARN if no such secret exists."""
+    stored = secretsmanager_backends[iam.ACCOUNT][region].secrets.get(secret)
+    if stored is not None:
+        return str(stored.arn)
+    return (
+        secret
+        if secret.startswith("arn:")
+        else f"arn:aws:secretsmanager:{region}:{iam.ACCOUNT}:secret:{secret}"
+    )
+
+
+def _topic_key(region: str, topic_arn: str) -> str | None:
+    """The ARN of the KMS key a topic is encrypted with, or None (see 17. above)."""
+    topic = sns_backends[iam.ACCOUNT][region].topics.get(topic_arn)
+    key_id = getattr(topic, "kms_master_key_id", "") if topic is not None else ""
+    if not key_id:
+        return None
+    kms = kms_backends[iam.ACCOUNT][region]
+    return str(kms.describe_key(key_id).arn)
 
 
 def _send_message_batch(client: Any, api_params: dict[str, Any]) -> dict[str, Any] | None:
@@ -562,6 +610,8 @@ def uninstall() -> None:
     Table.all_items = _moto_all_items  # type: ignore[method-assign]
     moto_serialize.SERVICE_SPECIFIC_SERIALIZERS.pop("dynamodb", None)
     UpdateExpressionParser.make = classmethod(_moto_update_expression)  # type: ignore[method-assign,assignment]
+    IAMPolicyStatement._match = staticmethod(_moto_policy_match)  # type: ignore[method-assign,assignment]
+    iam.lookups = iam.Lookups()
     _shared_clients.clear()
     _installed.clear()
 
@@ -670,3 +720,13 @@ def inline_definition_substitutions(cfn: dict[str, Any]) -> None:
         for index, piece in enumerate(re.split(f"({pattern})", str(definition))):
             pieces.append(substitutions[piece[2:-1]] if index % 2 else piece)
         props["DefinitionString"] = {"Fn::Join": ["", pieces]}
+
+
+def key_policies_as_text(account: str, region: str) -> int:
+    """The KMS keys' policies as JSON text, as the KMS API keeps them (see 19. above); how many changed."""
+    changed = 0
+    for key in kms_backends[account][region].keys.values():
+        if isinstance(key.policy, dict):
+            key.policy = json.dumps(key.policy)
+            changed += 1
+    return changed

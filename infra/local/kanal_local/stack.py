@@ -26,7 +26,16 @@ from kanal_local import iam, moto_glue
 from kanal_local.notifications import NotificationLog
 from kanal_local.pollers import SqsPoller
 from kanal_local.runtime import Dispatcher, LocalFunction
-from kanal_local.template import LOCAL_CODE_BUCKET, ROOT, PreparedTemplate, load_template, prepare, transform
+from kanal_local.template import (
+    LOCAL_ALLOWED_PATTERNS,
+    LOCAL_CODE_BUCKET,
+    ROOT,
+    PreparedTemplate,
+    check_parameters,
+    load_template,
+    prepare,
+    transform,
+)
 
 log = logging.getLogger("kanal.local")
 
@@ -230,6 +239,7 @@ class LocalStack:
         cloudformation = self.client("cloudformation")
         parameters = {**LOCAL_PARAMETERS, **self.parameters}
         declared = cfn.get("Parameters", {})
+        check_parameters(declared, parameters, LOCAL_ALLOWED_PATTERNS)
         cloudformation.create_stack(
             StackName=STACK_NAME,
             TemplateBody=json.dumps(cfn),
@@ -249,6 +259,7 @@ class LocalStack:
             for resource in page["StackResourceSummaries"]:
                 self.resources[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
         moto_glue.mirror_state_machines(iam.ACCOUNT, REGION)
+        moto_glue.key_policies_as_text(iam.ACCOUNT, REGION)
         self._register_functions()
         self._subscribe(removed_subscriptions)
         if self.poll:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,53 @@ def _api_events(props: dict[str, Any], resources: dict[str, Any]) -> list[tuple[
         authorizer = event_props.get("Auth", {}).get("Authorizer", default)
         events.append((event_props["Method"].upper(), event_props["Path"], authorizer not in (None, "NONE")))
     return events
+
+
+# The one rule of the template the local stack widens (docs/local.md): the channels' base URLs are https in
+# AWS, and the local stack's channel sandbox is plain http on loopback. Every other value is checked as
+# the template says.
+LOCAL_ALLOWED_PATTERNS = {
+    "GraphBaseUrl": r"http://127\.0\.0\.1:[0-9]+/sandbox/graph/v[0-9.]+",
+    "XBaseUrl": r"http://127\.0\.0\.1:[0-9]+/sandbox/x",
+}
+
+
+class ParameterError(ValueError):
+    """A parameter value the template's constraints refuse, as CloudFormation would refuse it."""
+
+
+def check_parameters(
+    declared: dict[str, Any],
+    values: dict[str, str],
+    local_patterns: dict[str, str] | None = None,
+) -> None:
+    """Check each declared parameter's value (given, else its default) against the template's
+    AllowedPattern (the whole value), AllowedValues, MinValue and MaxValue, as CloudFormation does before a
+    deploy (the emulator's CloudFormation checks none of them). A value matching `local_patterns` for its
+    parameter passes too (LOCAL_ALLOWED_PATTERNS on the local stack)."""
+    for name, spec in declared.items():
+        value = values.get(name, spec.get("Default"))
+        if value is None:
+            raise ParameterError(f"Parameter {name} needs a value")
+        text = str(value)
+        local = (local_patterns or {}).get(name)
+        if local is not None and re.fullmatch(local, text):
+            continue
+        pattern = spec.get("AllowedPattern")
+        if pattern is not None and not re.fullmatch(pattern, text):
+            raise ParameterError(f"Parameter {name} must match pattern {pattern}")
+        allowed = spec.get("AllowedValues")
+        if allowed is not None and text not in {str(v) for v in allowed}:
+            raise ParameterError(f"Parameter {name} must be one of {allowed}")
+        if spec.get("Type") == "Number":
+            try:
+                number = float(text)
+            except ValueError:
+                raise ParameterError(f"Parameter {name} must be a number") from None
+            if "MinValue" in spec and number < float(spec["MinValue"]):
+                raise ParameterError(f"Parameter {name} must be at least {spec['MinValue']}")
+            if "MaxValue" in spec and number > float(spec["MaxValue"]):
+                raise ParameterError(f"Parameter {name} must be at most {spec['MaxValue']}")
 
 
 def transform(
