@@ -100,9 +100,14 @@ def cmd_local(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from kanal_local.auth import mint
+    from kanal_local.auth import SignInFailed, token_from
 
-    print(mint(args.agent_id, groups=args.group or None, hours=args.hours))
+    url = args.url or f"http://127.0.0.1:{os.environ.get('KANAL_PORT') or DEFAULT_PORT}"
+    try:
+        print(token_from(url, args.agent_id))
+    except (SignInFailed, OSError) as error:
+        print(f"no token for {args.agent_id}: {error} (is `kanal local` running at {url}?)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -159,10 +164,11 @@ def parser() -> argparse.ArgumentParser:
     local.add_argument("--verbose", action="store_true")
     local.set_defaults(func=cmd_local)
 
-    token = commands.add_parser("token", help="print a local agent API token for AGENT_ID")
+    token = commands.add_parser(
+        "token", help="print AGENT_ID's ID token, signed in through the running local stack's Cognito"
+    )
     token.add_argument("agent_id")
-    token.add_argument("--group", action="append", help="Cognito group (repeatable); admin is in admins")
-    token.add_argument("--hours", type=float, default=12)
+    token.add_argument("--url", default=None, help="the local stack (default http://127.0.0.1:$KANAL_PORT)")
     token.set_defaults(func=cmd_token)
 
     queue = commands.add_parser("dlq", help="inspect and redrive the ingest dead-letter queue")

@@ -7,9 +7,9 @@ call touches. A permission missing from the template fails locally with AccessDe
 What is checked: identity-based Allow/Deny statements (inline and managed), Action/NotAction, Resource
 with wildcards, for the services and operations in ``_RESOURCES`` (DynamoDB tables and indexes, SQS
 queues, SNS topics, Step Functions state machines and executions, S3 buckets and objects, Secrets Manager
-secrets, SSM parameters, Lambda functions, SES sending identities). Operations without resource-level
-permissions in AWS (e.g. ``states:SendTaskSuccess``, ``comprehend:DetectSentiment``) are checked against
-``*``.
+secrets, SSM parameters, Lambda functions, SES sending identities, Cognito user pools). Operations
+without resource-level permissions in AWS (e.g. ``states:SendTaskSuccess``, ``comprehend:DetectSentiment``)
+are checked against ``*``.
 What is not: conditions other than the emulator's own, resource policies, SCPs and permission boundaries.
 """
 
@@ -178,6 +178,12 @@ def _ses(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
     yield f"ses:{op}", source
 
 
+def _cognito(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
+    """Cognito user pool operations are authorised on the pool's ARN."""
+    pool = params.get("UserPoolId")
+    yield f"cognito-idp:{op}", f"arn:aws:cognito-idp:{region}:{ACCOUNT}:userpool/{pool}" if pool else "*"
+
+
 _RESOURCES: dict[str, Callable[[str, str, dict[str, Any]], Iterator[Call]]] = {
     "dynamodb": _dynamodb,
     "sqs": _sqs,
@@ -188,6 +194,7 @@ _RESOURCES: dict[str, Callable[[str, str, dict[str, Any]], Iterator[Call]]] = {
     "ssm": _ssm,
     "lambda": _lambda,
     "ses": _ses,
+    "cognito-idp": _cognito,
 }
 
 

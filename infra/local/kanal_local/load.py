@@ -158,7 +158,7 @@ def local_target(url: str | None = None, aws_port: int | None = None) -> Target:
     the tables and queues through the emulator's endpoint."""
     import boto3
 
-    from kanal_local.auth import mint
+    from kanal_local.auth import token_from
     from kanal_local.server import local_secret
     from kanal_local.stack import REGION, STACK_NAME
 
@@ -180,7 +180,7 @@ def local_target(url: str | None = None, aws_port: int | None = None) -> Target:
         stack = client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0]
         return Inspection.of(client, {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])})
 
-    target = Target(url.rstrip("/"), secrets, mint("admin"), local=True)
+    target = Target(url.rstrip("/"), secrets, token_from(url, "admin"), local=True)
 
     def local_inspection() -> Inspection:
         found = inspection()
