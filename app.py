@@ -81,7 +81,10 @@ def organisation() -> OrganisationApi:
 
     store = OrganisationStore()
     return OrganisationApi(
-        store, Organisation(store, notifier(), identities()), routing, calendars=lambda: current_rules().calendars
+        store,
+        Organisation(store, notifier(), identities()),
+        routing,
+        calendars=lambda: current_rules().calendars,
     )
 
 

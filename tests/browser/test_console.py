@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from kanal_local.auth import mint
+from tests import tokens
 from tests.conftest import eventually
 from tests.integration.deliveries import Ids, deliver, fixture
 from tests.integration.test_replies import fresh, outbox
@@ -35,7 +35,7 @@ def test_a_webhook_appears_in_the_queue_and_the_agent_claims_and_answers_it(cons
     ana = desk.agents[0]
     offline(desk.agents[1])
     page = console.page
-    console.open_as(mint(ana, groups=["agents"]))
+    console.open_as(tokens.token(ana, groups=["agents"]))
     page.locator("#queue-heading").wait_for()
     console.shot("signed-in")
     # When a Messenger message arrives
@@ -133,7 +133,7 @@ def test_a_lead_sees_the_breached_inquiry_of_their_team_first(console, local, ht
     eventually(breached_and_other, timeout=40, interval=0.5)
     # When the lead signs in and opens the team view with the keyboard
     page = console.page
-    console.open_as(mint(desk.lead, groups=["agents", "leads"]))
+    console.open_as(tokens.token(desk.lead, groups=["agents", "leads"]))
     page.locator("#nav-team").focus()
     page.keyboard.press("Enter")
     first = page.locator("#team-inquiries tr[data-id]").first
@@ -176,7 +176,7 @@ def test_german_is_remembered_and_an_expired_session_goes_back_to_sign_in(consol
     assert page.locator("#sign-out").inner_text() == "Abmelden"
     # When the API refuses the token (forged, as an expired or revoked one is refused)
     console.expected.append(r"status of 401")
-    forged = mint("jonas").rsplit(".", 1)[0] + ".forged"
+    forged = tokens.token("jonas").rsplit(".", 1)[0] + ".forged"
     page.evaluate("token => sessionStorage.setItem('kanal.token', token)", forged)
     page.locator("#filter-band").select_option("P1")
     # Then the agent is back at sign-in, told why, in their language
@@ -201,7 +201,7 @@ def test_the_agent_hands_a_public_comment_over_to_a_private_chat_and_the_answer_
     ana = desk.agents[0]
     offline(desk.agents[1])
     page = console.page
-    console.open_as(mint(ana, groups=["agents"]))
+    console.open_as(tokens.token(ana, groups=["agents"]))
     comment = fresh(fixture("meta/page_feed_comment_add.json", Ids()), desk.word)
     assert deliver(http, local, "meta", comment).status_code == 200
     row = row_of(page, desk.word)

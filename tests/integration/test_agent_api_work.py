@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import requests
 
-from kanal_local.auth import mint
+from tests import tokens
 from tests.conftest import eventually
 from tests.integration.test_routing_paths import detail, execution_status, notices, post_meta
 from tests.signing import sign_contact_events
@@ -49,8 +49,8 @@ class Office:
     eve: str
 
 
-def bearer(agent_id: str, groups: list[str] | None = None, hours: float = 1) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint(agent_id, groups=groups, hours=hours)}"}
+def bearer(agent_id: str, groups: list[str] | None = None) -> dict[str, str]:
+    return tokens.bearer(agent_id, groups)
 
 
 LEAD_GROUPS = ["agents", "leads"]
@@ -64,7 +64,7 @@ def office(local) -> Iterator[Office]:
     from kanal.routing.organisation import Organisation
     from kanal.routing.wiring import notifier, routing
 
-    admin_headers = {"Authorization": f"Bearer {mint('admin')}"}
+    admin_headers = tokens.bearer("admin")
     before = requests.get(f"{local.url}/api/rules", headers=admin_headers, timeout=10).json()
     document = copy.deepcopy(before["document"])
     document["version"] = f"work-{TAG}"
@@ -258,7 +258,7 @@ def headers_of(role: str, office: Office, inquiry: dict) -> dict[str, str]:
         "admin": bearer(office.admin, ADMIN_GROUPS),
         "other": bearer(office.b.agents[0]),
         "none": {},
-        "expired": bearer(owner, hours=-1),
+        "expired": {"Authorization": f"Bearer {tokens.expired(owner)}"},
     }[role]
 
 
