@@ -174,10 +174,12 @@ def test_german_is_remembered_and_an_expired_session_goes_back_to_sign_in(consol
     page.reload()
     page.locator("#queue-heading", has_text="Warteschlange").wait_for()
     assert page.locator("#sign-out").inner_text() == "Abmelden"
-    # When the API refuses the token (forged, as an expired or revoked one is refused)
+    # When the API refuses the token (forged, as a revoked one is refused) and the refresh token is no
+    # longer good either (as after a sign-out everywhere)
     console.expected.append(r"status of 401")
     forged = tokens.token("jonas").rsplit(".", 1)[0] + ".forged"
     page.evaluate("token => sessionStorage.setItem('kanal.token', token)", forged)
+    page.evaluate("() => sessionStorage.setItem('kanal.refresh', 'revoked')")
     page.locator("#filter-band").select_option("P1")
     # Then the agent is back at sign-in, told why, in their language
     page.locator(".signin .notice", has_text="abgelaufen").wait_for()
@@ -189,6 +191,34 @@ def test_german_is_remembered_and_an_expired_session_goes_back_to_sign_in(consol
     page.locator("#sign-out").click()
     page.locator(".signin").wait_for()
     assert page.evaluate("() => sessionStorage.getItem('kanal.token')") is None
+
+
+def test_an_hour_later_the_console_renews_the_token_silently(console, local):
+    # Given Jonas signed in through the sign-in page (an ID token for an hour, and a refresh token)
+    page = console.page
+    page.goto(f"{local.url}/#/signin")
+    page.locator("button[data-agent='jonas']").click()
+    page.locator("#queue-heading").wait_for()
+    assert page.evaluate("() => sessionStorage.getItem('kanal.refresh')")
+    # When the hour has passed (his ID token expired) and he comes back to the page
+    stale = tokens.expired("jonas")
+    page.evaluate("token => sessionStorage.setItem('kanal.token', token)", stale)
+    page.reload()
+    # Then he is still in his queue, on a new token for him that the API takes
+    page.locator("#queue-heading").wait_for()
+    console.shot("renewed")
+    renewed = page.evaluate("() => sessionStorage.getItem('kanal.token')")
+    assert renewed != stale and tokens.claims(renewed)["kanal:agent_id"] == "jonas"
+    assert local.stack.sign_in.verify(renewed) is not None
+    # And when the API answers 401 to a token that looked fine (expired on the way), one refresh and a
+    # retry answer the call: the agent sees no sign-in page
+    console.expected.append(r"status of 401")
+    foreign = tokens.foreign("jonas")
+    page.evaluate("token => sessionStorage.setItem('kanal.token', token)", foreign)
+    page.locator("#filter-band").select_option("P1")
+    page.wait_for_function("foreign => sessionStorage.getItem('kanal.token') !== foreign", arg=foreign)
+    console.shot("retried")
+    assert page.locator("#bar").is_visible() and page.locator(".signin").count() == 0
 
 
 def test_the_agent_hands_a_public_comment_over_to_a_private_chat_and_the_answer_joins_it(

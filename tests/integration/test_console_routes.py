@@ -88,6 +88,8 @@ def test_the_console_refreshes_a_token_and_the_refresh_reads_the_organisation_ag
         assert tokens.claims(refreshed.json()["token"])["kanal:agent_id"] == "jonas"
     finally:
         http.put(f"{local.url}/api/agents/jonas", json=profile, headers=admin_headers)
+    unknown = http.post(f"{local.url}/local/token/refresh", json={"refresh_token": "never-issued"})
+    assert unknown.status_code == 401 and unknown.json()["error"]
     for body in (b"", b'{"refresh_token": ""}', b"[]"):
         answer = http.post(
             f"{local.url}/local/token/refresh", data=body, headers={"Content-Type": "application/json"}

@@ -75,7 +75,8 @@ in pyproject.toml.
    version V1_0) is invoked through the local runtime with Cognito's documented event; its
    `claimsToAddOrOverride`, `claimsToSuppress` (of the claims moto adds beyond the standard ones) and
    `groupOverrideDetails.groupsToOverride` shape the token; a trigger that fails fails the sign-in with
-   `UserLambdaValidationException`, as in AWS. Other triggers are not run.
+   `UserLambdaValidationException`, as in AWS. Other triggers are not run. A refresh token moto never
+   issued is refused with `NotAuthorizedException`, as Cognito does (moto raised a `KeyError`).
 19. Cognito's signing keys: moto signs every pool's tokens with one RSA key (kid `dummy`) and serves its
    public half at `/{user_pool_id}/.well-known/jwks.json`; `cognito_jwks` reads that same document for
    the local gateway's check. Nothing is patched for it.
@@ -99,6 +100,7 @@ import moto.dynamodb.models as dynamodb_models
 from botocore.validate import validate_parameters
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.cloudformation import parsing as cfn_parsing
+from moto.cognitoidp.exceptions import NotAuthorizedError
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, cognitoidp_backends
 from moto.core import serialize as moto_serialize
 from moto.core.common_models import CloudFormationModel
@@ -160,6 +162,7 @@ _moto_update_expression = UpdateExpressionParser.make.__func__  # type: ignore[a
 _update_expressions = classmethod(functools.lru_cache(maxsize=4096)(_moto_update_expression))
 _moto_create_id_token = CognitoIdpUserPool.create_id_token
 _moto_create_jwt = CognitoIdpUserPool.create_jwt
+_moto_tokens_from_refresh_token = CognitoIdpUserPool.create_tokens_from_refresh_token
 _moto_admin_initiate_auth = CognitoIdpBackend.admin_initiate_auth
 _moto_initiate_auth = CognitoIdpBackend.initiate_auth
 
@@ -228,6 +231,7 @@ def install(invoke: Invoke, deliver: Deliver = _ignore, before_call: Callable[[]
     cfn_parsing.get_name_type_map.cache_clear()
     CognitoIdpUserPool.create_id_token = _create_id_token  # type: ignore[method-assign]
     CognitoIdpUserPool.create_jwt = _create_jwt  # type: ignore[method-assign]
+    CognitoIdpUserPool.create_tokens_from_refresh_token = _tokens_from_refresh_token  # type: ignore[method-assign]
     CognitoIdpBackend.admin_initiate_auth = _with_flow(_moto_admin_initiate_auth, 2)  # type: ignore[method-assign]
     CognitoIdpBackend.initiate_auth = _with_flow(_moto_initiate_auth, 1)  # type: ignore[method-assign]
 
@@ -595,6 +599,7 @@ def uninstall() -> None:
     UpdateExpressionParser.make = classmethod(_moto_update_expression)  # type: ignore[method-assign,assignment]
     CognitoIdpUserPool.create_id_token = _moto_create_id_token  # type: ignore[method-assign]
     CognitoIdpUserPool.create_jwt = _moto_create_jwt  # type: ignore[method-assign]
+    CognitoIdpUserPool.create_tokens_from_refresh_token = _moto_tokens_from_refresh_token  # type: ignore[method-assign]
     CognitoIdpBackend.admin_initiate_auth = _moto_admin_initiate_auth  # type: ignore[method-assign]
     CognitoIdpBackend.initiate_auth = _moto_initiate_auth  # type: ignore[method-assign]
     _shared_clients.clear()
@@ -904,6 +909,12 @@ def _create_jwt(
             extra.pop(claim, None)
         extra_data = extra
     return _moto_create_jwt(self, client_id, username, token_use, expires_in, extra_data)  # type: ignore[no-any-return]
+
+
+def _tokens_from_refresh_token(self: CognitoIdpUserPool, refresh_token: str) -> tuple[str, str, int]:
+    if refresh_token not in self.refresh_tokens:
+        raise NotAuthorizedError("Invalid Refresh Token")
+    return _moto_tokens_from_refresh_token(self, refresh_token)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- 19. Cognito's signing keys
