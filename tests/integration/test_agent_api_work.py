@@ -62,7 +62,7 @@ def office(local) -> Iterator[Office]:
     from kanal.adapters.organisation import OrganisationStore
     from kanal.routing.org import Agent, AgentStatus, Skills, Team
     from kanal.routing.organisation import Organisation
-    from kanal.routing.wiring import notifier, routing
+    from kanal.routing.wiring import identities, notifier, routing
 
     admin_headers = tokens.bearer("admin")
     before = requests.get(f"{local.url}/api/rules", headers=admin_headers, timeout=10).json()
@@ -88,7 +88,7 @@ def office(local) -> Iterator[Office]:
     answer = requests.put(f"{local.url}/api/rules", json=document, headers=admin_headers, timeout=10)
     assert answer.status_code == 200, answer.text
 
-    organisation = Organisation(OrganisationStore(), notifier())
+    organisation = Organisation(OrganisationStore(), notifier(), identities())  # they can sign in
     for desk in desks.values():
         organisation.save_agent(
             Agent(desk.lead, "Lead", f"{desk.lead}@velora.example", groups=tuple(LEAD_GROUPS)), create=True
@@ -125,7 +125,15 @@ def office(local) -> Iterator[Office]:
     agent(f"rolf-{TAG}", desks["r"], offline)
     admin = f"boss-{TAG}"
     organisation.save_agent(
-        Agent(admin, "Boss", groups=tuple(ADMIN_GROUPS), max_concurrent=50, status=online), create=True
+        Agent(
+            admin,
+            "Boss",
+            f"{admin}@velora.example",
+            groups=tuple(ADMIN_GROUPS),
+            max_concurrent=50,
+            status=online,
+        ),
+        create=True,
     )
     yield Office(desks["a"], desks["b"], desks["r"], desks["p"], admin, cy, eve)
 
