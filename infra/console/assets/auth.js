@@ -35,9 +35,10 @@ export function token() {
 export function signedIn() {
   const value = token();
   const claims = value && claimsOf(value);
-  if (!claims || (claims.exp && claims.exp * 1000 <= Date.now())) return null;
+  // no agent named (not a token of Kanal's pool) or expired: not signed in
+  if (!claims || !claims["kanal:agent_id"] || (claims.exp && claims.exp * 1000 <= Date.now())) return null;
   const groups = claims["cognito:groups"] || [];
-  const id = claims["kanal:agent_id"] || claims["cognito:username"] || claims.sub;
+  const id = claims["kanal:agent_id"];
   return {
     id,
     name: claims.name || id,
