@@ -120,6 +120,8 @@ def test_a_disabled_agent_gets_401_with_their_unexpired_token_and_no_new_token(
     held = tokens.bearer(agent, ["agents"])
     signed = http.post(f"{local.url}/local/token", json={"agent_id": agent}).json()
     assert http.get(f"{local.url}/api/inquiries", headers=held).status_code == 200
+    online = http.put(f"{local.url}/api/agents/{agent}/status", json={"status": "online"}, headers=held)
+    assert online.status_code == 200
     # When an admin disables them
     profile = profile_of(local, http, admin_headers, agent)
     assert profile["enabled"] is True
@@ -127,6 +129,7 @@ def test_a_disabled_agent_gets_401_with_their_unexpired_token_and_no_new_token(
         f"{local.url}/api/agents/{agent}", json={**profile, "enabled": False}, headers=admin_headers
     )
     assert disabled.status_code == 200 and disabled.json()["enabled"] is False
+    assert disabled.json()["status"] == "offline"  # they take no more inquiries
     # Then the token they still hold (valid for most of an hour) is a 401 on every route
     assert local.stack.sign_in.verify(held["Authorization"][7:]) is not None  # the authorizer still takes it
     assert http.get(f"{local.url}/api/inquiries", headers=held).status_code == 401

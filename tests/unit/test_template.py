@@ -304,7 +304,7 @@ def test_tokens_live_an_hour_and_mfa_is_on_unless_the_parameter_says_optional():
             "AccessToken": "hours",
             "RefreshToken": "hours",
         }
-        assert properties["WriteAttributes"] == []  # nobody rewrites their own custom:agent_id or e-mail
+        assert properties["WriteAttributes"] == ["locale"]  # not their e-mail; custom:agent_id is immutable
     assert TEMPLATE["Parameters"]["AgentMfa"]["Default"] == "ON"
     assert RESOURCES["UserPool"]["Properties"]["MfaConfiguration"] == {"Ref": "AgentMfa"}
     assert RESOURCES["UserPool"]["Properties"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
