@@ -144,8 +144,8 @@ def _from_api(args: argparse.Namespace) -> dict[str, Any]:
         "max_occupancy": f"{args.max_occupancy * 100:g}",
         **({"channel": args.channel} if args.channel else {}),
     }
-    headers = {"Authorization": f"Bearer {_token(args, base)}"}
     try:
+        headers = {"Authorization": f"Bearer {_token(args, base)}"}
         response = requests.get(f"{base}/api/forecast", params=params, headers=headers, timeout=30)
     except requests.ConnectionError:
         raise ForecastFailed(
@@ -160,9 +160,12 @@ def _from_api(args: argparse.Namespace) -> dict[str, Any]:
 def _token(args: argparse.Namespace, base: str) -> str:
     if args.token or os.environ.get("KANAL_TOKEN"):
         return str(args.token or os.environ["KANAL_TOKEN"])
-    from kanal_local.auth import token_from
+    from kanal_local.auth import SignInFailed, token_from
 
-    return token_from(base, "admin")
+    try:
+        return token_from(base, "admin")
+    except SignInFailed as error:
+        raise ForecastFailed(f"{base} signed no admin in: {error}") from None
 
 
 def _counts(args: argparse.Namespace, day: date) -> list[int]:
