@@ -22,6 +22,7 @@ from kanal.api import http
 from kanal.api.auth import Caller, caller_from_context
 from kanal.api.organisation import OrganisationApi
 from kanal.api.queries import Queries
+from kanal.api.sign_in import signed_in
 from kanal.api.work import Work
 from kanal.config import load
 from kanal.errors import BadRequest, KanalError
@@ -45,6 +46,7 @@ _config = load(
     "rules_parameter",
     "notifications_topic_arn",
     "reports_table",
+    "user_pool_id",
 )
 bind(_config)
 bind_organisation(_config)
@@ -75,11 +77,14 @@ def current_rules() -> Any:
 @cache
 def organisation() -> OrganisationApi:
     from kanal.routing.organisation import Organisation
-    from kanal.routing.wiring import notifier
+    from kanal.routing.wiring import identities, notifier
 
     store = OrganisationStore()
     return OrganisationApi(
-        store, Organisation(store, notifier()), routing, calendars=lambda: current_rules().calendars
+        store,
+        Organisation(store, notifier(), identities()),
+        routing,
+        calendars=lambda: current_rules().calendars,
     )
 
 
@@ -137,7 +142,9 @@ def params() -> dict[str, str]:
 
 
 def caller() -> Caller:
-    return caller_from_context(app.current_request.context)
+    """The signed-in agent as the organisation table has them now (one GetItem; 401 when unknown or
+    disabled: API Gateway's authorizer does not see a sign-out)."""
+    return signed_in(caller_from_context(app.current_request.context), OrganisationStore())
 
 
 def created(body: dict[str, Any]) -> Response:

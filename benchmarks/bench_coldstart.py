@@ -10,8 +10,9 @@ Run with ``python benchmarks/bench_coldstart.py [--rounds N] [--installed] [--st
    ratio: see below). The interpreter starts as Lambda's does
    as far as imports go: no ``site`` processing of the development install (``-S``), the function's
    directory first, the domain layer's directory (``/opt/python`` in Lambda) next, then the third-party
-   packages; the environment is the template's Globals (every variable name read from ``template.yaml``,
-   a parameter's default or a dummy resource name as its value) plus the variables Lambda itself sets.
+   packages; the environment is the template's Globals and each function's own variables (every name
+   read from ``template.yaml``, a parameter's default or a dummy resource name as its value) plus the
+   variables Lambda itself sets.
    Only the ``import`` statement is timed, not the interpreter's own start, and as the CPU time of the
    process (``time.process_time``): an import is CPU-bound, and on a machine whose cores are shared the
    wall time also counts the moments another process had the core (the wall-clock median is kept in the
@@ -89,8 +90,12 @@ def _value(node: Any, parameters: dict[str, Any]) -> str:
 
 
 def template_environment() -> dict[str, str]:
+    """The Globals' variables and every function's own (e.g. the agent API's user pool id)."""
     template = load_template()
-    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    variables = dict(template["Globals"]["Function"]["Environment"]["Variables"])
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            variables.update((resource["Properties"].get("Environment") or {}).get("Variables") or {})
     return {name: _value(node, template.get("Parameters", {})) for name, node in variables.items()}
 
 

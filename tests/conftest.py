@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests import tokens
+
 EVENTS = Path(__file__).parent / "events"
 
 
@@ -58,15 +60,15 @@ def local() -> Iterator[Any]:
         },
     )
     server = LocalServer(stack=stack, port=0).start()
+    tokens.use(server)
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def admin_headers() -> dict[str, str]:
-    from kanal_local.auth import mint
-
-    return {"Authorization": f"Bearer {mint('admin')}"}
+def admin_headers(local) -> dict[str, str]:
+    """The seeded admin's token (an ID token lives an hour, longer than the suite runs)."""
+    return tokens.bearer("admin")
 
 
 @pytest.fixture
@@ -103,7 +105,7 @@ def desk(local, http, admin_headers, rules, request):
     from kanal.adapters.organisation import OrganisationStore
     from kanal.routing.org import Agent, AgentStatus, Skills, Team
     from kanal.routing.organisation import Organisation
-    from kanal.routing.wiring import notifier, routing
+    from kanal.routing.wiring import identities, notifier, routing
 
     tag = uuid.uuid4().hex[:8]
     marker = request.node.get_closest_marker("sla_minutes")
@@ -123,7 +125,7 @@ def desk(local, http, admin_headers, rules, request):
             if rule["type"] == "channel":
                 rule["sla_minutes"]["whatsapp"] = dict.fromkeys(("P1", "P2", "P3", "P4"), marker.args[0])
     assert http.put(f"{local.url}/api/rules", json=document, headers=admin_headers).status_code == 200
-    organisation = Organisation(OrganisationStore(), notifier())
+    organisation = Organisation(OrganisationStore(), notifier(), identities())  # agents who can sign in
     team = f"desk-{tag}"
     lead = f"lead-{tag}"
     agents = [f"ana-{tag}", f"ben-{tag}"]
@@ -132,7 +134,15 @@ def desk(local, http, admin_headers, rules, request):
         Team(team, f"Desk {tag}", lead=lead, topics=(f"topic.{tag}",), order=1), create=True
     )
     organisation.save_agent(
-        Agent(lead, "Lead", f"{lead}@velora.example", phones[lead], "de", status=AgentStatus.OFFLINE),
+        Agent(
+            lead,
+            "Lead",
+            f"{lead}@velora.example",
+            phones[lead],
+            "de",
+            groups=("agents", "leads"),
+            status=AgentStatus.OFFLINE,
+        ),
         create=True,
     )
     for name in agents:

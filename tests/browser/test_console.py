@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from kanal_local.auth import mint
+from tests import tokens
 from tests.conftest import eventually
 from tests.integration.deliveries import Ids, deliver, fixture
 from tests.integration.test_replies import fresh, outbox
@@ -35,7 +35,7 @@ def test_a_webhook_appears_in_the_queue_and_the_agent_claims_and_answers_it(cons
     ana = desk.agents[0]
     offline(desk.agents[1])
     page = console.page
-    console.open_as(mint(ana, groups=["agents"]))
+    console.open_as(tokens.token(ana, groups=["agents"]))
     page.locator("#queue-heading").wait_for()
     console.shot("signed-in")
     # When a Messenger message arrives
@@ -133,7 +133,7 @@ def test_a_lead_sees_the_breached_inquiry_of_their_team_first(console, local, ht
     eventually(breached_and_other, timeout=40, interval=0.5)
     # When the lead signs in and opens the team view with the keyboard
     page = console.page
-    console.open_as(mint(desk.lead, groups=["agents", "leads"]))
+    console.open_as(tokens.token(desk.lead, groups=["agents", "leads"]))
     page.locator("#nav-team").focus()
     page.keyboard.press("Enter")
     first = page.locator("#team-inquiries tr[data-id]").first
@@ -174,10 +174,12 @@ def test_german_is_remembered_and_an_expired_session_goes_back_to_sign_in(consol
     page.reload()
     page.locator("#queue-heading", has_text="Warteschlange").wait_for()
     assert page.locator("#sign-out").inner_text() == "Abmelden"
-    # When the API refuses the token (forged, as an expired or revoked one is refused)
+    # When the API refuses the token (forged, as a revoked one is refused) and the refresh token is no
+    # longer good either (as after a sign-out everywhere)
     console.expected.append(r"status of 401")
-    forged = mint("jonas").rsplit(".", 1)[0] + ".forged"
+    forged = tokens.token("jonas").rsplit(".", 1)[0] + ".forged"
     page.evaluate("token => sessionStorage.setItem('kanal.token', token)", forged)
+    page.evaluate("() => sessionStorage.setItem('kanal.refresh', 'revoked')")
     page.locator("#filter-band").select_option("P1")
     # Then the agent is back at sign-in, told why, in their language
     page.locator(".signin .notice", has_text="abgelaufen").wait_for()
@@ -191,6 +193,34 @@ def test_german_is_remembered_and_an_expired_session_goes_back_to_sign_in(consol
     assert page.evaluate("() => sessionStorage.getItem('kanal.token')") is None
 
 
+def test_an_hour_later_the_console_renews_the_token_silently(console, local):
+    # Given Jonas signed in through the sign-in page (an ID token for an hour, and a refresh token)
+    page = console.page
+    page.goto(f"{local.url}/#/signin")
+    page.locator("button[data-agent='jonas']").click()
+    page.locator("#queue-heading").wait_for()
+    assert page.evaluate("() => sessionStorage.getItem('kanal.refresh')")
+    # When the hour has passed (his ID token expired) and he comes back to the page
+    stale = tokens.expired("jonas")
+    page.evaluate("token => sessionStorage.setItem('kanal.token', token)", stale)
+    page.reload()
+    # Then he is still in his queue, on a new token for him that the API takes
+    page.locator("#queue-heading").wait_for()
+    console.shot("renewed")
+    renewed = page.evaluate("() => sessionStorage.getItem('kanal.token')")
+    assert renewed != stale and tokens.claims(renewed)["kanal:agent_id"] == "jonas"
+    assert local.stack.sign_in.verify(renewed) is not None
+    # And when the API answers 401 to a token that looked fine (expired on the way), one refresh and a
+    # retry answer the call: the agent sees no sign-in page
+    console.expected.append(r"status of 401")
+    foreign = tokens.foreign("jonas")
+    page.evaluate("token => sessionStorage.setItem('kanal.token', token)", foreign)
+    page.locator("#filter-band").select_option("P1")
+    page.wait_for_function("foreign => sessionStorage.getItem('kanal.token') !== foreign", arg=foreign)
+    console.shot("retried")
+    assert page.locator("#bar").is_visible() and page.locator(".signin").count() == 0
+
+
 def test_the_agent_hands_a_public_comment_over_to_a_private_chat_and_the_answer_joins_it(
     console, local, http, desk
 ):
@@ -201,7 +231,7 @@ def test_the_agent_hands_a_public_comment_over_to_a_private_chat_and_the_answer_
     ana = desk.agents[0]
     offline(desk.agents[1])
     page = console.page
-    console.open_as(mint(ana, groups=["agents"]))
+    console.open_as(tokens.token(ana, groups=["agents"]))
     comment = fresh(fixture("meta/page_feed_comment_add.json", Ids()), desk.word)
     assert deliver(http, local, "meta", comment).status_code == 200
     row = row_of(page, desk.word)

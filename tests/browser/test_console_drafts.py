@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from kanal_local.auth import mint
+from tests import tokens
 from tests.conftest import eventually
 from tests.integration.test_replies import outbox, routed_to_owner
 
@@ -31,7 +31,7 @@ def test_a_public_reply_to_an_urgent_comment_goes_out_once_pr_approves_its_revis
     owner = inquiry["assignee"]
     page = console.page
     console.expected.append(r"status of 409")  # the replies route's answer, which the page explains
-    console.open_as(mint(owner, groups=["agents"]))
+    console.open_as(tokens.token(owner, groups=["agents"]))
     page.locator("#queue-list a", has_text=urgent.word).click()
     page.locator("#inquiry-title").wait_for()
     calls = len(outbox(local, http))
@@ -76,7 +76,7 @@ def test_a_public_reply_to_an_urgent_comment_goes_out_once_pr_approves_its_revis
     link = told[0]["text"].rsplit("#", 1)[1].split()[0]
     assert link == f"/inquiries/{inquiry['id']}", link
     mira = second_console.page
-    second_console.open_as(mint("mira"))
+    second_console.open_as(tokens.token("mira"))
     mira.locator("#queue-heading").wait_for()
     mira.goto(f"{local.url}/#{link}")
     pending = mira.locator("#drafts li.draft")
@@ -160,7 +160,7 @@ def test_a_draft_that_needs_no_approval_is_sent_by_its_author_and_its_markup_sta
     )
     assert inquiry["priority"]["band"] in ("P3", "P4"), inquiry["priority"]
     page = console.page
-    console.open_as(mint(inquiry["assignee"], groups=["agents"]))
+    console.open_as(tokens.token(inquiry["assignee"], groups=["agents"]))
     page.locator("#queue-list a", has_text=desk.word).click()
     page.locator("#inquiry-title").wait_for()
     calls = len(outbox(local, http))

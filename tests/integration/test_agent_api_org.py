@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from kanal_local.auth import mint
 from kanal_local.seed import organisation_document
+from tests import tokens
 
 SYSTEM_FIELDS = ("status", "open_caseload", "figures")  # change as inquiries come and go
 
 
 def bearer(agent_id: str, groups: list[str] | None = None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint(agent_id, groups=groups)}"}
+    return tokens.bearer(agent_id, groups)
 
 
 def unique(prefix: str) -> str:

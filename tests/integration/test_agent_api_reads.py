@@ -96,10 +96,9 @@ def test_an_unknown_inquiry_is_a_404(local, http, admin_headers):
 
 
 def test_a_forged_or_expired_token_is_refused(local, http):
-    from kanal_local.auth import mint
+    from tests import tokens
 
-    forged = mint("admin")[:-4] + "AAAA"
-    expired = mint("admin", hours=-1)
-    for token in (forged, expired, "not-a-jwt"):
+    tampered = tokens.token("admin")[:-4] + "AAAA"
+    for token in (tampered, tokens.foreign("admin"), tokens.expired("admin"), "not-a-jwt"):
         response = http.get(f"{local.url}/api/inquiries", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401

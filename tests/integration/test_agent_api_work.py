@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import requests
 
-from kanal_local.auth import mint
+from tests import tokens
 from tests.conftest import eventually
 from tests.integration.test_routing_paths import detail, execution_status, notices, post_meta
 from tests.signing import contact_events_headers
@@ -49,8 +49,8 @@ class Office:
     eve: str
 
 
-def bearer(agent_id: str, groups: list[str] | None = None, hours: float = 1) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint(agent_id, groups=groups, hours=hours)}"}
+def bearer(agent_id: str, groups: list[str] | None = None) -> dict[str, str]:
+    return tokens.bearer(agent_id, groups)
 
 
 LEAD_GROUPS = ["agents", "leads"]
@@ -62,9 +62,9 @@ def office(local) -> Iterator[Office]:
     from kanal.adapters.organisation import OrganisationStore
     from kanal.routing.org import Agent, AgentStatus, Skills, Team
     from kanal.routing.organisation import Organisation
-    from kanal.routing.wiring import notifier, routing
+    from kanal.routing.wiring import identities, notifier, routing
 
-    admin_headers = {"Authorization": f"Bearer {mint('admin')}"}
+    admin_headers = tokens.bearer("admin")
     before = requests.get(f"{local.url}/api/rules", headers=admin_headers, timeout=10).json()
     document = copy.deepcopy(before["document"])
     document["version"] = f"work-{TAG}"
@@ -88,7 +88,7 @@ def office(local) -> Iterator[Office]:
     answer = requests.put(f"{local.url}/api/rules", json=document, headers=admin_headers, timeout=10)
     assert answer.status_code == 200, answer.text
 
-    organisation = Organisation(OrganisationStore(), notifier())
+    organisation = Organisation(OrganisationStore(), notifier(), identities())  # they can sign in
     for desk in desks.values():
         organisation.save_agent(
             Agent(desk.lead, "Lead", f"{desk.lead}@velora.example", groups=tuple(LEAD_GROUPS)), create=True
@@ -125,7 +125,15 @@ def office(local) -> Iterator[Office]:
     agent(f"rolf-{TAG}", desks["r"], offline)
     admin = f"boss-{TAG}"
     organisation.save_agent(
-        Agent(admin, "Boss", groups=tuple(ADMIN_GROUPS), max_concurrent=50, status=online), create=True
+        Agent(
+            admin,
+            "Boss",
+            f"{admin}@velora.example",
+            groups=tuple(ADMIN_GROUPS),
+            max_concurrent=50,
+            status=online,
+        ),
+        create=True,
     )
     yield Office(desks["a"], desks["b"], desks["r"], desks["p"], admin, cy, eve)
 
@@ -258,7 +266,7 @@ def headers_of(role: str, office: Office, inquiry: dict) -> dict[str, str]:
         "admin": bearer(office.admin, ADMIN_GROUPS),
         "other": bearer(office.b.agents[0]),
         "none": {},
-        "expired": bearer(owner, hours=-1),
+        "expired": {"Authorization": f"Bearer {tokens.expired(owner)}"},
     }[role]
 
 

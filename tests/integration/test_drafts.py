@@ -15,12 +15,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from kanal_local.auth import mint
 from tests.conftest import eventually
 from tests.integration.test_replies import outbox, owner_headers, routed_to_owner
+from tests.tokens import Bearer
 
-MIRA = {"Authorization": f"Bearer {mint('mira')}"}  # lead of pr
-OLIVER = {"Authorization": f"Bearer {mint('oliver')}"}  # member of pr
+MIRA = Bearer("mira")  # lead of pr
+OLIVER = Bearer("oliver")  # member of pr
 FEED_COMMENT = "meta/page_feed_comment_add.json"
 CUSTOMER_WORDS = "E-Bike"  # in the fixture's comment: never in a notice
 

@@ -17,15 +17,15 @@ import pytest
 import requests
 
 from kanal.reporting.forecast import Target, required
-from kanal_local.auth import mint
 from kanal_local.cli import main
+from tests import tokens
 from tests.conftest import eventually, load_event
 from tests.integration.deliveries import accepted, deliver, wait_for_message
 
 pytestmark = pytest.mark.integration
 
 DAY = date(2001, 1, 1) + timedelta(days=uuid.uuid4().int % 7300)
-ADMIN = {"Authorization": f"Bearer {mint('admin')}"}
+ADMIN = tokens.Bearer("admin")
 EXPECTED = [0.0] * 9 + [3.0] + [0.0] * 4 + [3.0] + [0.0] * 9  # 3 at 09:00, 3 at 14:00
 
 
@@ -163,9 +163,9 @@ def test_kanal_forecast_day_today_counts_a_message_sent_now(local, capsys):
 
 
 def test_an_agent_is_refused_and_bad_parameters_are_a_400_naming_each(local, recorded):
-    agent = {"Authorization": f"Bearer {mint('ana', groups=['agents'])}"}
+    agent = tokens.bearer("jonas", ["agents"])
     assert forecast(local, recorded, headers=agent, rate="900/h", aht="6m", sla="80/120m").status_code == 403
-    lead = {"Authorization": f"Bearer {mint('lena', groups=['agents', 'leads'])}"}
+    lead = tokens.bearer("lena", ["agents", "leads"])
     assert forecast(local, recorded, headers=lead, rate="900/h", aht="6m", sla="80/120m").status_code == 200
 
     refused = forecast(local, recorded, rate="abc", aht="6", sla="80/120m", day="today")

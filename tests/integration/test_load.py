@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from kanal_local.auth import mint
 from kanal_local.cli import main
 from kanal_local.load import (
     Inspection,
@@ -23,6 +22,7 @@ from kanal_local.load import (
     run_load,
 )
 from kanal_local.server import local_secret
+from tests import tokens
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def target_of(local) -> Target:
     secrets = {"meta": local_secret("meta-app-secret"), "x": local_secret("x-consumer-secret")}
-    target = Target(local.url, secrets, mint("admin"), local=True)
+    target = Target(local.url, secrets, tokens.token("admin"), local=True)
     target.inspection = Inspection.of(local.stack.client, local.stack.outputs)
     target.inspection.queued = queued_reader(local.url)
     return target

@@ -641,3 +641,84 @@ def test_the_stacks_key_policy_is_json_text_as_the_kms_api_answers_it(local):
         "aws:SourceAccount": "123456789012"
     }
     assert moto_glue.key_policies_as_text(local.stack.account, local.stack.region) == 0  # already text
+
+
+def test_moto_has_no_cognito_resources_of_its_own_so_ours_deploy_the_templates_pool(local):
+    # 17.: if an upgrade brings moto's own, ours would shadow them: this fails and says so
+    from moto.cloudformation.parsing import get_model_list
+
+    cognito = [m for m in get_model_list() if m.cloudformation_type().startswith("AWS::Cognito::")]
+    assert cognito == [moto_glue.CognitoUserPoolResource, moto_glue.CognitoUserPoolClientResource]
+    pool_id = local.stack.physical("UserPool")
+    pool = local.stack.client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert pool["LambdaConfig"]["PreTokenGenerationConfig"]["LambdaVersion"] == "V1_0"
+    assert pool["LambdaConfig"]["PreTokenGenerationConfig"]["LambdaArn"].endswith(
+        local.stack.physical("PreTokenFunction")
+    )
+    assert pool["MfaConfiguration"] == "ON" and pool["UsernameAttributes"] == ["email"]
+    assert "custom:agent_id" in {a["Name"] for a in pool["SchemaAttributes"]}
+    clients = local.stack.client("cognito-idp").list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)
+    assert {local.stack.physical("UserPoolClient"), local.stack.physical("ConsoleUserPoolClient")} <= {
+        c["ClientId"] for c in clients["UserPoolClients"]
+    }
+
+
+def test_the_id_token_is_shaped_by_the_pre_token_trigger_and_a_failing_trigger_fails_the_sign_in(local):
+    # 18.: moto's token writer and auth entry points have the shapes the glue wraps
+    from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
+
+    assert list(inspect.signature(moto_glue._moto_create_id_token).parameters) == [
+        "self",
+        "client_id",
+        "username",
+        "origin_jti",
+    ]
+    assert list(inspect.signature(moto_glue._moto_create_jwt).parameters)[:6] == [
+        "self",
+        "client_id",
+        "username",
+        "token_use",
+        "expires_in",
+        "extra_data",
+    ]
+    assert (
+        list(inspect.signature(CognitoIdpBackend.admin_initiate_auth.__wrapped__).parameters)[3]
+        == "auth_flow"
+    )
+    assert list(inspect.signature(CognitoIdpBackend.initiate_auth.__wrapped__).parameters)[2] == "auth_flow"
+    assert CognitoIdpUserPool.create_id_token is moto_glue._create_id_token
+    before = local.stack.dispatcher.invocations.get("PreTokenFunction", 0)
+    result = local.stack.sign_in.sign_in("lena.hoffmann@velora.example")
+    assert local.stack.dispatcher.invocations["PreTokenFunction"] == before + 1
+    claims = local.stack.sign_in.verify(result["IdToken"])
+    assert claims["kanal:agent_id"] == "lena" and claims["cognito:groups"] == ["agents", "leads"]
+    # a user whose custom:agent_id names no agent: the trigger raises, Cognito issues nothing
+    cognito, pool_id = local.stack.client("cognito-idp"), local.stack.physical("UserPool")
+    stray = f"stray-{uuid.uuid4().hex[:6]}@velora.example"
+    cognito.admin_create_user(
+        UserPoolId=pool_id,
+        Username=stray,
+        UserAttributes=[{"Name": "custom:agent_id", "Value": "nobody-here"}],
+        MessageAction="SUPPRESS",
+    )
+    from kanal_local.auth import SignInFailed
+
+    try:
+        local.stack.sign_in.sign_in(stray)
+    except SignInFailed as error:
+        assert error.status == 401 and "PreTokenGeneration failed" in str(error)
+    else:
+        raise AssertionError("a user of no agent got a token")
+    finally:
+        cognito.admin_delete_user(UserPoolId=pool_id, Username=stray)
+
+
+def test_the_gateway_checks_tokens_against_the_key_set_moto_serves(local):
+    # 19.: the document the local gateway trusts is the one moto serves for every pool
+    import requests
+
+    aws = f"http://127.0.0.1:{local.stack.aws_port}"
+    served = requests.get(
+        f"{aws}/{local.stack.physical('UserPool')}/.well-known/jwks.json", timeout=10
+    ).json()
+    assert served == moto_glue.cognito_jwks() and [k["kid"] for k in served["keys"]] == ["dummy"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kanal_local.auth import mint
+from tests import tokens
 from tests.conftest import eventually
 from tests.integration.deliveries import Ids, deliver, fixture, inquiries_of, settled, stored_message
 from tests.integration.test_routing_paths import execution_status
@@ -41,7 +41,7 @@ def fresh(node: Any, word: str, age: float = 0, key: str | None = None) -> Any:
 
 
 def owner_headers(agent_id: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint(agent_id, groups=['agents'])}"}
+    return tokens.bearer(agent_id, ["agents"])
 
 
 def routed_inquiry(local, http, channel: str, external_id: str, admin_headers) -> dict:

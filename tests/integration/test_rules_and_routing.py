@@ -6,7 +6,7 @@ import copy
 import json
 import uuid
 
-from kanal_local.auth import mint
+from tests import tokens
 from tests.conftest import eventually, load_event
 from tests.signing import sign_meta
 
@@ -61,7 +61,7 @@ def test_a_delivered_comment_is_listed_with_score_band_due_time_and_reasons(loca
 
 
 def test_only_admins_read_or_change_the_rules(local, http):
-    agent = {"Authorization": f"Bearer {mint('agent-7', groups=['agents'])}"}
+    agent = tokens.bearer("jonas", ["agents"])
     assert http.get(f"{local.url}/api/rules", headers=agent).status_code == 403
     assert http.put(f"{local.url}/api/rules", json={"version": "x"}, headers=agent).status_code == 403
     assert http.get(f"{local.url}/api/rules").status_code == 401

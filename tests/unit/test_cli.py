@@ -60,3 +60,18 @@ def test_kanal_local_passes_the_scale_to_the_stack_as_its_time_scale_parameter(m
     monkeypatch.delenv("KANAL_TIME_SCALE")
     assert cli.local_stack(_local("--demo"), 8787).time_scale == 120.0
     assert cli.local_stack(_local(), 8787).time_scale == 1.0
+
+
+def test_kanal_token_signs_in_at_the_url_flag_then_kanal_port_then_the_running_stack(tmp_path, monkeypatch):
+    import os
+
+    from kanal_local import cli
+
+    monkeypatch.setattr(cli.tempfile, "gettempdir", lambda: str(tmp_path))
+    assert cli.local_url("http://127.0.0.1:9000", {"KANAL_PORT": "9100"}) == "http://127.0.0.1:9000"
+    assert cli.local_url(None, {"KANAL_PORT": "9100"}) == "http://127.0.0.1:9100"
+    assert cli.local_url(None, {}) == "http://127.0.0.1:8787"  # nothing running
+    cli.announce("http://127.0.0.1:9200")  # this process stands in for a running `kanal local`
+    assert cli.local_url(None, {}) == "http://127.0.0.1:9200"
+    (tmp_path / f"kanal-local-{os.getuid()}.json").write_text('{"url": "http://x", "pid": 999999999}')
+    assert cli.local_url(None, {}) == "http://127.0.0.1:8787"  # that one stopped

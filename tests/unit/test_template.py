@@ -37,6 +37,7 @@ def test_every_chalice_route_has_exactly_one_api_event_in_the_template():
         "KANAL_RULES_PARAMETER",
         "KANAL_NOTIFICATIONS_TOPIC_ARN",
         "KANAL_REPORTS_TABLE",
+        "KANAL_USER_POOL_ID",
     )
     environ = {**os.environ, **dict.fromkeys(settings, "unit"), "AWS_DEFAULT_REGION": "eu-central-1"}
     read = subprocess.run(
@@ -444,3 +445,70 @@ def test_make_test_runs_checkov_pinned_in_a_virtualenv_of_its_own():
     assert any(line.startswith("checkov==") for line in packages)
     assert all("==" in line for line in packages)
     assert "checkov" not in (ROOT / "pyproject.toml").read_text()
+
+
+def test_each_id_token_comes_from_the_pre_token_trigger_which_reads_only_the_organisation_table():
+    pool = RESOURCES["UserPool"]["Properties"]
+    trigger = pool["LambdaConfig"]["PreTokenGenerationConfig"]
+    assert trigger == {"LambdaArn": {"Fn::GetAtt": ["PreTokenFunction", "Arn"]}, "LambdaVersion": "V1_0"}
+    assert [a["Name"] for a in pool["Schema"]] == ["agent_id"] and pool["Schema"][0]["Mutable"] is False
+    function = RESOURCES["PreTokenFunction"]["Properties"]
+    assert function["Handler"] == "pre_token.lambda_handler"
+    assert function["Policies"] == [
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:GetItem"],
+                    "Resource": {"Fn::GetAtt": ["OrganisationTable", "Arn"]},
+                }
+            ]
+        }
+    ]
+    permission = RESOURCES["PreTokenPermission"]["Properties"]
+    assert permission["Principal"] == "cognito-idp.amazonaws.com"
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
+    # groups have one home, the organisation table: the pool declares none that could diverge
+    assert not [r for r in RESOURCES.values() if r["Type"] == "AWS::Cognito::UserPoolGroup"]
+
+
+def test_the_api_may_manage_exactly_the_pools_users_it_creates_disables_and_signs_out():
+    api = RESOURCES["ApiFunction"]["Properties"]
+    assert api["Environment"]["Variables"]["KANAL_USER_POOL_ID"] == {"Ref": "UserPool"}
+    cognito = [
+        statement
+        for policy in api["Policies"]
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in policy["Statement"]
+        if any(str(action).startswith("cognito-idp:") for action in statement["Action"])
+    ]
+    assert cognito == [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "cognito-idp:AdminCreateUser",
+                "cognito-idp:AdminDeleteUser",
+                "cognito-idp:AdminUpdateUserAttributes",
+                "cognito-idp:AdminDisableUser",
+                "cognito-idp:AdminEnableUser",
+                "cognito-idp:AdminUserGlobalSignOut",
+            ],
+            "Resource": {"Fn::GetAtt": ["UserPool", "Arn"]},
+        }
+    ]
+
+
+def test_tokens_live_an_hour_and_mfa_is_on_unless_the_parameter_says_optional():
+    for client in ("UserPoolClient", "ConsoleUserPoolClient"):
+        properties = RESOURCES[client]["Properties"]
+        assert (properties["IdTokenValidity"], properties["AccessTokenValidity"]) == (1, 1)
+        assert properties["RefreshTokenValidity"] == 12
+        assert properties["TokenValidityUnits"] == {
+            "IdToken": "hours",
+            "AccessToken": "hours",
+            "RefreshToken": "hours",
+        }
+        assert properties["WriteAttributes"] == ["locale"]  # not their e-mail; custom:agent_id is immutable
+    assert TEMPLATE["Parameters"]["AgentMfa"]["Default"] == "ON"
+    assert RESOURCES["UserPool"]["Properties"]["MfaConfiguration"] == {"Ref": "AgentMfa"}
+    assert RESOURCES["UserPool"]["Properties"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]

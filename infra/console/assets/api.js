@@ -2,8 +2,9 @@
 //
 // Every error is an ApiError with the HTTP status and the body's `error` (plus `reason` and `options`
 // when a channel's window or a handover refuses, and `approval` {rule, team} when a reply needs the approving
-// team's approval). A 401 (no token, an expired or a forged one) calls
-// `onUnauthorized`, which sends the agent back to sign-in.
+// team's approval). ID tokens live an hour: `refresh` (auth.js) renews one that expires within a minute
+// before a call, and once more after a 401; a 401 that a refresh cannot cure (no token, a forged one, a
+// disabled agent) calls `onUnauthorized`, which sends the agent back to sign-in.
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -21,8 +22,11 @@ export class ApiError extends Error {
 
 const path = (id) => `/api/inquiries/${encodeURIComponent(id)}`;
 
-export function createApi({ base = "", token, onUnauthorized }) {
-  async function call(method, url, body) {
+const RENEW_WITHIN_S = 60;
+
+export function createApi({ base = "", token, onUnauthorized, refresh = async () => false, secondsLeft = () => Infinity }) {
+  async function call(method, url, body, retried = false) {
+    if (url.startsWith("/api") && token() && secondsLeft() < RENEW_WITHIN_S) await refresh();
     const headers = { Accept: "application/json" };
     if (token()) headers.Authorization = `Bearer ${token()}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -39,7 +43,10 @@ export function createApi({ base = "", token, onUnauthorized }) {
     } catch (error) {
       data = { error: text.slice(0, 200) };
     }
-    if (response.status === 401 && url.startsWith("/api")) onUnauthorized();
+    if (response.status === 401 && url.startsWith("/api")) {
+      if (!retried && (await refresh())) return call(method, url, body, true);
+      onUnauthorized();
+    }
     if (!response.ok) throw new ApiError(response.status, data);
     return data;
   }

@@ -73,6 +73,7 @@ function header(who, name) {
 }
 
 async function route(message) {
+  if (!me() && auth.token() && !message) await auth.refresh(config); // back after the hour: renew silently
   const who = me();
   const hash = location.hash || "#/queue";
   if (!who && auth.token()) {
@@ -118,7 +119,13 @@ function say(text) {
 
 async function start() {
   config = await (await fetch("/config.json")).json();
-  api = createApi({ base: config.api_base_url || "", token: auth.token, onUnauthorized: unauthorized });
+  api = createApi({
+    base: config.api_base_url || "",
+    token: auth.token,
+    onUnauthorized: unauthorized,
+    refresh: () => auth.refresh(config),
+    secondsLeft: auth.secondsLeft,
+  });
   await use(preferred());
   if (config.auth === "cognito") await auth.completeCognito(config.cognito);
   auth.takeFragmentToken();

@@ -1,12 +1,16 @@
 // Who is signed in. Locally: a picker of the seeded agents (POST /local/token), or a token in the URL
 // fragment (/#token=...). In AWS: Cognito's managed login, authorization code with PKCE (RFC 7636),
 // against the user pool client named in config.json; the ID token is what the API's authorizer checks.
+// Who the agent is: the token's `kanal:agent_id`, which Kanal's own pre-token-generation trigger writes.
+// ID tokens live an hour; `refresh` gets new ones with the refresh token (Cognito's /oauth2/token with
+// grant_type=refresh_token in AWS, POST /local/token/refresh locally), so an agent signs in once a shift.
 // docs.aws.amazon.com/cognito/latest/developerguide/using-pkce-in-authorization-code.html,
 // .../authorization-endpoint.html, .../token-endpoint.html, .../logout-endpoint.html
 
 import { h, fill } from "./ui.js";
 
 const TOKEN = "kanal.token";
+const REFRESH = "kanal.refresh";
 const VERIFIER = "kanal.pkce";
 
 export function claimsOf(token) {
@@ -31,21 +35,68 @@ export function token() {
 export function signedIn() {
   const value = token();
   const claims = value && claimsOf(value);
-  if (!claims || (claims.exp && claims.exp * 1000 <= Date.now())) return null;
+  // no agent named (not a token of Kanal's pool) or expired: not signed in
+  if (!claims || !claims["kanal:agent_id"] || (claims.exp && claims.exp * 1000 <= Date.now())) return null;
   const groups = claims["cognito:groups"] || [];
+  const id = claims["kanal:agent_id"];
   return {
-    id: claims["cognito:username"] || claims.sub,
-    name: claims.name || claims["cognito:username"] || claims.sub,
+    id,
+    name: claims.name || id,
     groups: Array.isArray(groups) ? groups : String(groups).split(/[ ,]+/).filter(Boolean),
   };
 }
 
-export function keep(value) {
+export function keep(value, refreshToken) {
   sessionStorage.setItem(TOKEN, value);
+  if (refreshToken) sessionStorage.setItem(REFRESH, refreshToken);
 }
 
 export function forget() {
   sessionStorage.removeItem(TOKEN);
+  sessionStorage.removeItem(REFRESH);
+}
+
+// Seconds until the ID token expires (0 when there is none or it has).
+export function secondsLeft() {
+  const claims = token() && claimsOf(token());
+  return claims && claims.exp ? Math.max(0, claims.exp - Date.now() / 1000) : 0;
+}
+
+let refreshing = null; // one refresh at a time: every call waiting on it gets its answer
+
+// New tokens with the refresh token; false when there is none or Cognito refuses (signed out, disabled).
+export function refresh(config) {
+  const refreshToken = sessionStorage.getItem(REFRESH);
+  if (!refreshToken) return Promise.resolve(false);
+  if (!refreshing) {
+    refreshing = exchange(config, refreshToken).finally(() => { refreshing = null; });
+  }
+  return refreshing;
+}
+
+async function exchange(config, refreshToken) {
+  let response;
+  try {
+    response = config.auth === "cognito"
+      ? await fetch(`${config.cognito.domain}/oauth2/token`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "refresh_token", client_id: config.cognito.client_id, refresh_token: refreshToken }),
+      })
+      : await fetch("/local/token/refresh", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ refresh_token: refreshToken }),
+      });
+  } catch (error) {
+    return false;
+  }
+  if (!response.ok) return false;
+  const answer = await response.json();
+  const value = answer.id_token || answer.token;
+  if (!value) return false;
+  keep(value); // a refresh answers no new refresh token: the one we hold stays
+  return true;
 }
 
 // A token handed over in the fragment (/#token=...) is taken and the fragment cleared from history.
@@ -100,7 +151,7 @@ export async function completeCognito(cognito) {
   });
   if (!response.ok) return false;
   const tokens = await response.json();
-  keep(tokens.id_token);
+  keep(tokens.id_token, tokens.refresh_token);
   return true;
 }
 
@@ -132,8 +183,8 @@ export async function renderSignIn(main, { config, api, t, message, done }) {
       type: "button",
       dataset: { agent: agent.id },
       onclick: async () => {
-        const { token: value } = await api.localToken(agent.id);
-        keep(value);
+        const { token: value, refresh_token: refreshToken } = await api.localToken(agent.id);
+        keep(value, refreshToken);
         done();
       },
     }, h("strong", {}, agent.name), " ", h("span", { class: "muted" }, `(${agent.id}${roles ? ` · ${roles}` : ""})`))));

@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import os
 import signal
 import sys
+import tempfile
 import threading
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import EndpointConnectionError
@@ -88,6 +91,7 @@ def cmd_local(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     server.start()
+    running = announce(server.url)
     print(server.banner(), flush=True)
     if args.demo:
         from kanal_local.demo import replay
@@ -95,14 +99,47 @@ def cmd_local(args: argparse.Namespace) -> int:
         threading.Thread(target=replay, args=(server,), name="demo", daemon=True).start()
     stopping.wait()
     print("stopping Kanal local stack", flush=True)
+    running.unlink(missing_ok=True)
     server.stop()
     return 0
 
 
-def cmd_token(args: argparse.Namespace) -> int:
-    from kanal_local.auth import mint
+def _running_file() -> Path:
+    return Path(tempfile.gettempdir()) / f"kanal-local-{os.getuid()}.json"
 
-    print(mint(args.agent_id, groups=args.group or None, hours=args.hours))
+
+def announce(url: str) -> Path:
+    """Where the latest `kanal local` of this user listens, for `kanal token` without --url."""
+    path = _running_file()
+    path.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
+    return path
+
+
+def local_url(flag: str | None, environ: dict[str, str] | None = None) -> str:
+    """The stack `kanal token` signs in at: --url, else $KANAL_PORT, else the latest running `kanal
+    local` of this user, else the default port."""
+    environ = dict(os.environ) if environ is None else environ
+    if flag:
+        return flag
+    if environ.get("KANAL_PORT"):
+        return f"http://127.0.0.1:{environ['KANAL_PORT']}"
+    try:
+        running = json.loads(_running_file().read_text(encoding="utf-8"))
+        os.kill(int(running["pid"]), 0)  # still running
+        return str(running["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"http://127.0.0.1:{DEFAULT_PORT}"
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from kanal_local.auth import SignInFailed, token_from
+
+    url = local_url(args.url)
+    try:
+        print(token_from(url, args.agent_id))
+    except (SignInFailed, OSError) as error:
+        print(f"no token for {args.agent_id}: {error} (is `kanal local` running at {url}?)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -159,10 +196,15 @@ def parser() -> argparse.ArgumentParser:
     local.add_argument("--verbose", action="store_true")
     local.set_defaults(func=cmd_local)
 
-    token = commands.add_parser("token", help="print a local agent API token for AGENT_ID")
+    token = commands.add_parser(
+        "token", help="print AGENT_ID's ID token, signed in through the running local stack's Cognito"
+    )
     token.add_argument("agent_id")
-    token.add_argument("--group", action="append", help="Cognito group (repeatable); admin is in admins")
-    token.add_argument("--hours", type=float, default=12)
+    token.add_argument(
+        "--url",
+        default=None,
+        help="the local stack (default: $KANAL_PORT, else the running `kanal local`)",
+    )
     token.set_defaults(func=cmd_token)
 
     queue = commands.add_parser("dlq", help="inspect and redrive the ingest dead-letter queue")

@@ -2,7 +2,8 @@
 the console bucket behind CloudFront in AWS (`kanal console publish --stack NAME`).
 
 The page reads `/config.json` to learn where it runs. Locally it signs in with a picker of the seeded
-agents (`GET /local/agents`, `POST /local/token`, the same tokens as `kanal token`); in AWS through
+agents (`GET /local/agents`, `POST /local/token`: ID and refresh tokens from the emulator's Cognito, the
+same as `kanal token`; `POST /local/token/refresh` refreshes them); in AWS through
 Cognito's managed login (authorization code with PKCE) on the user pool of `template.yaml`, its settings
 written into `config.json` from the stack's outputs.
 """
@@ -16,8 +17,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from kanal_local import auth
-from kanal_local.seed import groups_of, organisation_document
+from kanal_local.auth import LocalSignIn, SignInFailed
+from kanal_local.seed import organisation_document
 from kanal_local.template import ROOT
 
 CONSOLE_DIR = ROOT / "infra" / "console"
@@ -80,18 +81,54 @@ def agents(request: Request) -> Response:
     return _json(200, {"items": items})
 
 
-def token(request: Request) -> Response:
-    """`POST /local/token` `{"agent_id"}`: a token for a seeded agent, exactly as `kanal token` prints."""
+def _body(request: Request) -> Any:
     try:
-        body = json.loads(request.get_data() or b"null")
+        return json.loads(request.get_data() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
+        return None
+
+
+def _tokens(result: dict[str, Any], agent_id: str | None = None) -> dict[str, Any]:
+    seconds = result["ExpiresIn"]
+    body = {"token": result["IdToken"], "expires_in": seconds, "hours": seconds / 3600}
+    if result.get("RefreshToken"):
+        body["refresh_token"] = result["RefreshToken"]
+    if agent_id:
+        body["agent_id"] = agent_id
+    return body
+
+
+def token(request: Request, sign_in: LocalSignIn) -> Response:
+    """`POST /local/token` `{"agent_id"}`: the agent's ID token (and refresh token) from the emulator's
+    Cognito, exactly as `kanal token` prints it; 401 for a disabled agent, as Cognito refuses them."""
+    from kanal.adapters.organisation import OrganisationStore
+
+    body = _body(request)
     agent_id = body.get("agent_id") if isinstance(body, dict) else None
     if not isinstance(agent_id, str) or not agent_id:
-        return _json(400, {"error": 'send {"agent_id": "..."} naming a seeded agent'})
-    if groups_of(agent_id) is None:
-        return _json(400, {"error": f"{agent_id} is not a seeded agent (GET /local/agents lists them)"})
-    return _json(200, {"token": auth.mint(agent_id), "agent_id": agent_id, "hours": auth.TOKEN_HOURS})
+        return _json(400, {"error": 'send {"agent_id": "..."} naming an agent'})
+    agent = OrganisationStore().get_agent(agent_id)
+    if agent is None:
+        return _json(400, {"error": f"{agent_id} is not an agent (GET /local/agents lists the seeded ones)"})
+    if not agent.email:
+        return _json(400, {"error": f"{agent_id} has no e-mail address, so no sign-in"})
+    try:
+        return _json(200, _tokens(sign_in.sign_in(agent.email), agent_id))
+    except SignInFailed as error:
+        return _json(error.status, {"error": str(error)})
+
+
+def refresh(request: Request, sign_in: LocalSignIn) -> Response:
+    """`POST /local/token/refresh` `{"refresh_token"}`: new tokens, as Cognito's /oauth2/token answers
+    `grant_type=refresh_token` (the trigger runs again: changed groups apply, a disabled agent gets 401)."""
+    body = _body(request)
+    refresh_token = body.get("refresh_token") if isinstance(body, dict) else None
+    if not isinstance(refresh_token, str) or not refresh_token:
+        return _json(400, {"error": 'send {"refresh_token": "..."}'})
+    try:
+        return _json(200, _tokens(sign_in.refresh(refresh_token)))
+    except SignInFailed as error:
+        return _json(error.status, {"error": str(error)})
 
 
 def aws_config(outputs: dict[str, str], region: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from kanal_local.auth import mint
+from kanal_local.auth import token_from
 from kanal_local.server import LocalServer, local_secret
 
 PAGE_ID = "104870982355621"
@@ -202,7 +202,7 @@ def post(base: str, source: str, payload: dict[str, Any]) -> int:
 
 
 def fetch_queue(base: str) -> list[dict[str, Any]]:
-    headers = {"Authorization": f"Bearer {mint('admin')}"}
+    headers = {"Authorization": f"Bearer {token_from(base, 'admin')}"}
     response = requests.get(f"{base}/api/inquiries", params={"limit": 50}, timeout=10, headers=headers)
     return list(response.json()["items"])
 
@@ -313,7 +313,7 @@ DEMO_AGENT = "lena"
 
 def print_console(base: str) -> None:
     print(f"open the console as {DEMO_AGENT} (lead of Social care):   stop with Ctrl-C")
-    print(f"  {base}/#token={mint(DEMO_AGENT)}", flush=True)  # the last line, also through a pipe
+    print(f"  {base}/#token={token_from(base, DEMO_AGENT)}", flush=True)  # the last line, also through a pipe
 
 
 def answer_all_but_the_most_urgent(base: str, items: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -327,7 +327,7 @@ def answer_all_but_the_most_urgent(base: str, items: list[dict[str, Any]]) -> di
     private = next((i for i in others if i["channel"] == "facebook" and i["assignee"] != APPROVER), None)
     print(f"\nthe owners answer {len(others)} of them in time, each on the customer's own channel:")
     for item in others:
-        headers = {"Authorization": f"Bearer {mint(item['assignee'])}"}
+        headers = {"Authorization": f"Bearer {token_from(base, item['assignee'])}"}
         if item is private:
             requests.post(f"{base}/api/inquiries/{item['id']}/claim", headers=headers, timeout=10)
             hand_over_to_private(base, item, headers)
@@ -356,7 +356,7 @@ def answer_through_approval(base: str, item: dict[str, Any], text: str, headers:
         print(f"  {item['assignee']:7} -> {item['channel']:9} {written.json().get('error')}")
         return
     draft = written.json()
-    approver = {"Authorization": f"Bearer {mint(APPROVER)}"}
+    approver = {"Authorization": f"Bearer {token_from(base, APPROVER)}"}
     answer = requests.post(f"{url}/{draft['id']}/approve", headers=approver, timeout=60)
     status = answer.json().get("status") if answer.ok else answer.json().get("error")
     rule = (draft.get("approval") or {}).get("rule")
@@ -398,7 +398,7 @@ def watch(base: str, inquiry_id: str, skip: int, started: float, seconds: float)
         notices = fetch_notifications(base)
         show_notices([n for n in notices[shown:] if n.get("inquiry_id") == inquiry_id], started)
         shown = len(notices)
-        headers = {"Authorization": f"Bearer {mint('admin')}"}
+        headers = {"Authorization": f"Bearer {token_from(base, 'admin')}"}
         detail = requests.get(f"{base}/api/inquiries/{inquiry_id}", headers=headers, timeout=10).json()
         if len(detail.get("escalations", [])) >= 2:
             sla = detail["sla"]

@@ -4,7 +4,7 @@ Three curves:
 - ``--rate 900/h``: a constant rate, one row for every hour;
 - ``--curve FILE.csv``: a planned volume curve, ``hour,inquiries`` (see ``kanal.reporting.inputs``);
 - ``--day YYYY-MM-DD|today|yesterday``: a recorded day's arrivals per UTC hour, read through the agent API
-  (``GET /api/forecast`` at ``--url`` with ``--token``; locally a token is minted for ``admin``) or, with
+  (``GET /api/forecast`` at ``--url`` with ``--token``; locally ``admin`` signs in through the stack) or, with
   ``--direct``, from the reports table itself (the local stack's emulator, or ``--stack NAME`` in AWS).
 
 Rates and curves are computed here, with no stack. Each prints a table, or with ``--json`` the answer
@@ -144,8 +144,8 @@ def _from_api(args: argparse.Namespace) -> dict[str, Any]:
         "max_occupancy": f"{args.max_occupancy * 100:g}",
         **({"channel": args.channel} if args.channel else {}),
     }
-    headers = {"Authorization": f"Bearer {_token(args)}"}
     try:
+        headers = {"Authorization": f"Bearer {_token(args, base)}"}
         response = requests.get(f"{base}/api/forecast", params=params, headers=headers, timeout=30)
     except requests.ConnectionError:
         raise ForecastFailed(
@@ -157,12 +157,15 @@ def _from_api(args: argparse.Namespace) -> dict[str, Any]:
     return answer
 
 
-def _token(args: argparse.Namespace) -> str:
+def _token(args: argparse.Namespace, base: str) -> str:
     if args.token or os.environ.get("KANAL_TOKEN"):
         return str(args.token or os.environ["KANAL_TOKEN"])
-    from kanal_local.auth import mint
+    from kanal_local.auth import SignInFailed, token_from
 
-    return mint("admin", hours=0.25)
+    try:
+        return token_from(base, "admin")
+    except SignInFailed as error:
+        raise ForecastFailed(f"{base} signed no admin in: {error}") from None
 
 
 def _counts(args: argparse.Namespace, day: date) -> list[int]:

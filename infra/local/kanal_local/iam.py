@@ -7,7 +7,8 @@ call touches. A permission missing from the template fails locally with AccessDe
 What is checked: identity-based Allow/Deny statements (inline and managed), Action/NotAction, Resource
 with wildcards, for the services and operations in ``_RESOURCES`` (DynamoDB tables and indexes, SQS
 queues, SNS topics and subscriptions, Step Functions state machines and executions, S3 buckets and objects,
-Secrets Manager secrets by their full ARN, SSM parameters, Lambda functions, SES sending identities).
+Secrets Manager secrets by their full ARN, SSM parameters, Lambda functions, SES sending identities,
+Cognito user pools).
 Operations without resource-level permissions in AWS (e.g. ``states:SendTaskSuccess``,
 ``comprehend:DetectSentiment``) are checked against ``*``. A publish to a topic encrypted with a KMS key
 also needs ``kms:GenerateDataKey`` and ``kms:Decrypt`` on that key, as in AWS (SNS makes and reads the
@@ -205,6 +206,12 @@ def _ses(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
     yield f"ses:{op}", source
 
 
+def _cognito(region: str, op: str, params: dict[str, Any]) -> Iterator[Call]:
+    """Cognito user pool operations are authorised on the pool's ARN."""
+    pool = params.get("UserPoolId")
+    yield f"cognito-idp:{op}", f"arn:aws:cognito-idp:{region}:{ACCOUNT}:userpool/{pool}" if pool else "*"
+
+
 _RESOURCES: dict[str, Callable[[str, str, dict[str, Any]], Iterator[Call]]] = {
     "dynamodb": _dynamodb,
     "sqs": _sqs,
@@ -215,6 +222,7 @@ _RESOURCES: dict[str, Callable[[str, str, dict[str, Any]], Iterator[Call]]] = {
     "ssm": _ssm,
     "lambda": _lambda,
     "ses": _ses,
+    "cognito-idp": _cognito,
 }
 
 

@@ -158,7 +158,7 @@ def local_target(url: str | None = None, aws_port: int | None = None) -> Target:
     the tables and queues through the emulator's endpoint."""
     import boto3
 
-    from kanal_local.auth import mint
+    from kanal_local.auth import SignInFailed, token_from
     from kanal_local.server import local_secret
     from kanal_local.stack import REGION, STACK_NAME
 
@@ -180,7 +180,11 @@ def local_target(url: str | None = None, aws_port: int | None = None) -> Target:
         stack = client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0]
         return Inspection.of(client, {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])})
 
-    target = Target(url.rstrip("/"), secrets, mint("admin"), local=True)
+    try:
+        token = token_from(url, "admin")  # signed in through the stack's Cognito
+    except (OSError, SignInFailed) as error:
+        raise Unreachable(f"no answer from {url.rstrip('/')} ({type(error).__name__})") from error
+    target = Target(url.rstrip("/"), secrets, token, local=True)
 
     def local_inspection() -> Inspection:
         found = inspection()
@@ -966,7 +970,11 @@ def cmd_load(args: argparse.Namespace) -> int:
             )
             return 2
     else:
-        target = local_target()
+        try:
+            target = local_target()
+        except Unreachable as error:
+            print(f"kanal load: {error}; is `kanal local` running?", file=sys.stderr)
+            return 1
     try:
         check_reachable(target)
     except Unreachable as error:

@@ -18,18 +18,14 @@ def organisation_document(path: Path = ORGANISATION_FILE) -> dict[str, Any]:
     return document
 
 
-def groups_of(agent_id: str) -> list[str] | None:
-    """The seeded agent's Cognito groups (for `kanal token`), or None for an unknown id."""
-    for agent in organisation_document()["agents"]:
-        if agent["id"] == agent_id:
-            return list(agent.get("groups") or ["agents"])
-    return None
-
-
-def seed_organisation(topic_arn: str, region: str, path: Path = ORGANISATION_FILE) -> dict[str, int]:
-    """Store the teams, agents and on-call contacts, with their notification subscriptions."""
+def seed_organisation(
+    topic_arn: str, region: str, user_pool_id: str, path: Path = ORGANISATION_FILE
+) -> dict[str, int]:
+    """Store the teams, agents and on-call contacts, with their notification subscriptions and their
+    sign-in users in the user pool: the same domain code as `POST /api/agents`."""
     import os
 
+    from kanal.adapters.identity import CognitoIdentities
     from kanal.adapters.models import bind_organisation
     from kanal.adapters.organisation import OrganisationStore
     from kanal.adapters.sns import SnsNotifier
@@ -40,7 +36,9 @@ def seed_organisation(topic_arn: str, region: str, path: Path = ORGANISATION_FIL
     bind_organisation(Config(dict(os.environ)))
     document = organisation_document(path)
     organisation = Organisation(
-        OrganisationStore(), SnsNotifier(boto3.client("sns", region_name=region), topic_arn)
+        OrganisationStore(),
+        SnsNotifier(boto3.client("sns", region_name=region), topic_arn),
+        CognitoIdentities(boto3.client("cognito-idp", region_name=region), user_pool_id),
     )
     for team in document["teams"]:
         organisation.save_team(team_from_document(team), create=True)

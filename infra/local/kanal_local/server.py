@@ -54,14 +54,6 @@ def _json(status: int, body: Any) -> Response:
     return Response(json.dumps(body, default=str), status=status, content_type="application/json")
 
 
-def bearer_claims(request: Request) -> dict[str, Any] | None:
-    header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
-        return None
-    claims = auth.verify(header[7:].strip())
-    return auth.authorizer_context(claims) if claims else None
-
-
 @dataclass
 class LocalServer:
     stack: LocalStack = field(default_factory=LocalStack)
@@ -106,7 +98,7 @@ class LocalServer:
             self._server.server_close()
             self._server = None
             raise
-        self.gateway = Gateway(self.stack.dispatcher, self.routes(), "local", bearer_claims)
+        self.gateway = Gateway(self.stack.dispatcher, self.routes(), "local", self.bearer_claims)
         self.gateway.add_local("GET", "/healthz", self._healthz)
         self.gateway.add_local("GET", "/local/notifications", self._notifications)
         self.gateway.add_local("GET", "/local/emails", self._emails)
@@ -121,7 +113,8 @@ class LocalServer:
         self.gateway.add_local("GET", "/", console.index)
         self.gateway.add_local("GET", "/config.json", console.local_config)
         self.gateway.add_local("GET", "/local/agents", console.agents)
-        self.gateway.add_local("POST", "/local/token", console.token)
+        self.gateway.add_local("POST", "/local/token", self._token)
+        self.gateway.add_local("POST", "/local/token/refresh", self._refresh)
         self.gateway.add_local_prefix(console.ASSETS, console.asset)
         self._server.app = self.gateway
         # What the start built (the emulator's deployed stack, the imported handlers) lives as long as the
@@ -167,7 +160,25 @@ class LocalServer:
         """Teams, agents (with their notification subscriptions) and on-call ops, from one file."""
         from kanal_local.seed import seed_organisation
 
-        seed_organisation(self.stack.outputs["NotificationsTopicArn"], self.stack.region)
+        seed_organisation(
+            self.stack.outputs["NotificationsTopicArn"], self.stack.region, self.stack.physical("UserPool")
+        )
+
+    def bearer_claims(self, request: Request) -> dict[str, Any] | None:
+        """The API's Cognito authorizer: a valid ID token of the user pool, or None (401)."""
+        header = request.headers.get("Authorization", "")
+        if not header.lower().startswith("bearer ") or self.stack.sign_in is None:
+            return None
+        claims = self.stack.sign_in.verify(header[7:].strip())
+        return auth.authorizer_context(claims) if claims else None
+
+    def _token(self, request: Request) -> Response:
+        assert self.stack.sign_in is not None
+        return console.token(request, self.stack.sign_in)
+
+    def _refresh(self, request: Request) -> Response:
+        assert self.stack.sign_in is not None
+        return console.refresh(request, self.stack.sign_in)
 
     def _healthz(self, request: Request) -> Response:
         return _json(200, {"status": "ok", "functions": sorted(self.stack.dispatcher.by_logical_id)})

@@ -23,6 +23,7 @@ from moto import mock_aws
 from moto.cloudformation.parsing import NULL_MODELS, get_model_map
 
 from kanal_local import iam, moto_glue
+from kanal_local.auth import LocalSignIn
 from kanal_local.notifications import NotificationLog
 from kanal_local.pollers import SqsPoller
 from kanal_local.runtime import Dispatcher, LocalFunction
@@ -164,6 +165,7 @@ class LocalStack:
     pollers: list[SqsPoller] = field(default_factory=list)
     notifications: NotificationLog = field(default_factory=NotificationLog)  # SNS e-mail and SMS
     prepared: PreparedTemplate | None = None
+    sign_in: LocalSignIn | None = None  # agents' tokens from the emulator's Cognito (kanal_local/auth.py)
     _mock: Any = None
     _endpoint: Any = None
     _saved_environ: dict[str, str | None] = field(default_factory=dict)
@@ -262,6 +264,7 @@ class LocalStack:
         moto_glue.key_policies_as_text(iam.ACCOUNT, REGION)
         self._register_functions()
         self._subscribe(removed_subscriptions)
+        self.sign_in = LocalSignIn(self.client("cognito-idp"), self.resources["UserPool"], REGION)
         if self.poll:
             self.start_pollers()
 

@@ -47,6 +47,11 @@ class Config:
         return self.require("KANAL_ORGANISATION_TABLE")
 
     @property
+    def user_pool_id(self) -> str:
+        """The Cognito user pool agents sign in to (the agent API creates and disables its users)."""
+        return self.require("KANAL_USER_POOL_ID")
+
+    @property
     def reports_table(self) -> str:
         """Pre-aggregated report counters (arrivals per group and hour)."""
         return self.require("KANAL_REPORTS_TABLE")

@@ -21,6 +21,10 @@ class InvalidSignature(KanalError):
     """A missing or wrong webhook signature (HTTP 401)."""
 
 
+class NotSignedIn(KanalError):
+    """A token that names no agent Kanal knows, or a disabled one (HTTP 401)."""
+
+
 class Forbidden(KanalError):
     """A wrong verify token or a caller without the right (HTTP 403)."""
 

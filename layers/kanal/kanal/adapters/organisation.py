@@ -75,6 +75,7 @@ def to_agent(item: OrgItem) -> Agent:
             csat_total=float(item.csat_total or figures.get("csat_total", 0)),
             last_assigned_at=str(item.last_assigned_at or figures.get("last_assigned_at", "")),
         ),
+        enabled=data.get("enabled", True) is not False,
     )
 
 
@@ -89,6 +90,7 @@ def agent_data(agent: Agent) -> dict[str, Any]:
         "groups": list(agent.groups),
         "skills": {k: list(v) for k, v in asdict(agent.skills).items()},
         "max_concurrent": agent.max_concurrent,
+        "enabled": agent.enabled,
     }
 
 

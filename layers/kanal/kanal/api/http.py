@@ -16,6 +16,7 @@ from kanal.errors import (
     InvalidRules,
     InvalidSignature,
     NotFound,
+    NotSignedIn,
     PayloadTooLarge,
 )
 
@@ -24,6 +25,7 @@ STATUS: dict[type[Exception], int] = {
     InvalidDocument: 400,
     BadRequest: 400,
     InvalidSignature: 401,
+    NotSignedIn: 401,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,

@@ -122,6 +122,10 @@ class OrganisationApi:
             _lead_may_place(led, agent, privileged=_privileged(existing.groups))
         saved = self.changes.save_agent(agent, create=False)
         logger.info("agent changed", extra={"agent": saved.id, "by": caller.agent_id})
+        if existing.enabled and not saved.enabled and existing.status != AgentStatus.OFFLINE:
+            # a disabled agent takes nothing more: offline, what they have not answered goes back
+            self.routing().agent_status_changed(agent_id, AgentStatus.OFFLINE)
+            saved = self._existing_agent(agent_id)
         return agent_view(saved)
 
     def set_status(self, caller: Caller, agent_id: str, body: Any) -> dict[str, Any]:

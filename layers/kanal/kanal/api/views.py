@@ -237,6 +237,7 @@ def agent_view(agent: Agent) -> dict[str, Any]:
         "name": agent.name,
         "teams": list(agent.teams),
         "groups": list(agent.groups),
+        "enabled": agent.enabled,
         "status": str(agent.status),
         "skills": {
             "channels": list(agent.skills.channels),

@@ -56,6 +56,7 @@ class Agent:
     max_concurrent: int = 5
     status: AgentStatus = AgentStatus.OFFLINE
     figures: Figures = field(default_factory=Figures)
+    enabled: bool = True  # False: may not sign in, and a token they still hold is refused
 
     @property
     def under_capacity(self) -> bool:
@@ -118,6 +119,7 @@ def agent_from_document(doc: dict[str, object]) -> Agent:
         ),
         max_concurrent=int(str(doc.get("max_concurrent", 5))),
         status=AgentStatus(str(doc.get("status") or AgentStatus.OFFLINE)),
+        enabled=doc.get("enabled", True) is not False,
     )
 
 

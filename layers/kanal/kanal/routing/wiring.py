@@ -21,6 +21,7 @@ from kanal.routing.policy import Policy, compiled_policy, default_policy
 from kanal.routing.tasks import Routing
 
 if TYPE_CHECKING:
+    from kanal.adapters.identity import CognitoIdentities
     from kanal.priority import Rules
 
 
@@ -49,6 +50,14 @@ def current_policy() -> Policy:
             return default_policy()
         raise
     return compiled_policy(str(text))
+
+
+@cache
+def identities() -> CognitoIdentities:
+    """Agents' sign-in users in the user pool (only the agent API creates and disables them)."""
+    from kanal.adapters.identity import CognitoIdentities
+
+    return CognitoIdentities(boto3.client("cognito-idp"), config().user_pool_id)
 
 
 @cache
