@@ -108,7 +108,8 @@ bench-artifact: tools python313
 	    --base-dir . --build-dir .aws-sam/build-$(HOST_ARCH)
 	$(PYTHON313) infra/build/check_artifact.py .aws-sam/build-$(HOST_ARCH)
 
-# `sam build` calls these from the resource's own directory (ContextPath in template.yaml names this file).
+# `sam build` calls these from the resource's own directory (the layers' ContextPath in template.yaml points
+# SAM at this Makefile; the agent API's CodeUri is this directory).
 # The agent API: Chalice's app.py alone (the domain comes from the layer), with its bytecode.
 build-ApiFunction: python313
 	cp app.py $(ARTIFACTS_DIR)/
