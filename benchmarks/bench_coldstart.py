@@ -1,36 +1,35 @@
-"""Cold start: how long each Lambda function's module takes to import, against ``import boto3`` alone, and
-how large the two deployable layers are.
+"""Cold start: how long each Lambda function's module takes to import from the built artifact, against the
+Lambda runtime's own ``import boto3``, and how large the two deployable layers are.
 
-Run with ``python benchmarks/bench_coldstart.py [--rounds N] [--installed] [--strict]`` (``--strict``: exit
+Run with ``python benchmarks/bench_coldstart.py [--rounds N] [--strict] [--no-build]`` (``--strict``: exit
 1 when a figure misses its budget; ``make bench`` runs it without, so the summary still prints).
 
-1. Import time. Every function the template declares (its ``Handler`` module under its ``CodeUri``, the
-   agent API's ``app``) and ``boto3`` alone are imported in fresh interpreters, the targets shuffled in
-   every round so that a noisy neighbour slows them alike; each time is the median over the rounds (the
-   ratio: see below). The interpreter starts as Lambda's does
-   as far as imports go: no ``site`` processing of the development install (``-S``), the function's
-   directory first, the domain layer's directory (``/opt/python`` in Lambda) next, then the third-party
-   packages; the environment is the template's Globals and each function's own variables (every name
-   read from ``template.yaml``, a parameter's default or a dummy resource name as its value) plus the
-   variables Lambda itself sets.
-   Only the ``import`` statement is timed, not the interpreter's own start, and as the CPU time of the
-   process (``time.process_time``): an import is CPU-bound, and on a machine whose cores are shared the
-   wall time also counts the moments another process had the core (the wall-clock median is kept in the
-   results as ``wall_median_s``). Each target is imported right after an ``import boto3`` of its own, and
-   its ratio is the median over the rounds of target / that boto3: a pair shares the moment's state of
-   the core (its frequency, its caches, a neighbour), which moved separate medians of the two by a tenth
-   between runs (the ratio of the medians is kept as ``ratio_of_medians``); pairs still scatter, so a
-   figure within a few hundredths of its budget can fall either side of it from one run to the next.
-   The project's modules are compiled to bytecode first, as pip compiles the third-party ones (a
-   deployment should ship the kanal layer's bytecode for the same reason: Lambda's code directories are
-   read-only, so it cannot cache its own). Budgets (ARCHITECTURE.md): a webhook function at most 1.3x,
-   every other function at most 1.6x.
-2. Layer sizes. The domain layer is the files under ``layers/kanal`` (what ``sam build`` copies; its
-   requirements file installs nothing). The dependencies layer is what ``sam build`` packages for the
-   template's runtime and architecture: ``pip install --target`` of ``layers/deps/requirements.txt`` for
-   CPython 3.13 on manylinux aarch64 into a temporary directory (``--installed``, or no index reachable:
-   the files the installed distributions of those requirements and their dependencies record, in this
-   environment). Both unzipped and zipped (deflate); the budget is Lambda's quota of 250 MB unzipped for a
+1. What is measured is what Lambda runs (docs/benchmarks.md, "Cold start"): ``sam build``'s artifact.
+   ``make build`` builds template.yaml as deployed (arm64) into ``.aws-sam/build``; ``make bench-artifact``
+   builds the same template with only its architecture switched to this machine's into
+   ``.aws-sam/build-ARCH`` (the layers' compiled wheels must load here). Every file of that artifact gets
+   the date ``sam deploy``'s zip gives it, 1980-01-01, as Lambda extracts it.
+2. Import time. Every function the template declares (its ``Handler`` module, the agent API's ``app``)
+   and ``boto3`` alone are imported in fresh CPython 3.13 interpreters (the runtime's Python), the targets
+   shuffled in every round so that a noisy neighbour slows them alike. The path is Lambda's: the
+   function's own directory of the artifact first (``/var/task``), the layers' ``python/`` directories
+   next (``/opt/python``), then the runtime's boto3 (``/var/lang/lib/python3.13/site-packages``):
+   ``.aws-sam/bench-runtime``, boto3 of the release that matches the layer's botocore, installed by pip
+   with its bytecode as the runtime has it. No ``site`` processing (``-S``) and
+   ``PYTHONDONTWRITEBYTECODE=1``: as in Lambda's read-only ``/opt`` and ``/var/task``, an interpreter that
+   finds no usable bytecode compiles the module again every time (the artifact is checked unchanged after
+   the run). ``boto3``, the reference, has the runtime's directory alone on its path. The environment is
+   the template's Globals and each function's own variables (every name read from ``template.yaml``,
+   a parameter's default or a dummy resource name as its value) plus the variables Lambda itself sets. Only the ``import`` statement
+   is timed, as the CPU time of the process (``time.process_time``): an import is CPU-bound, and on a
+   machine whose cores are shared the wall time also counts the moments another process had the core
+   (the wall-clock median is kept as ``wall_median_s``). Each target is imported right after an ``import
+   boto3`` of its own, and its ratio is the median over the rounds of target / that boto3: a pair shares
+   the moment's state of the core (the ratio of the medians is kept as ``ratio_of_medians``); pairs still
+   scatter, so a figure within a few hundredths of its budget can fall either side of it from run to run.
+   Budgets (ARCHITECTURE.md): a webhook function at most 1.3x, every other function at most 1.6x.
+3. Layer sizes: the deployed (arm64) artifact's ``DomainLayer`` and ``DependenciesLayer``, unzipped and
+   zipped with deflate as ``sam deploy`` zips them; the budget is Lambda's quota of 250 MB unzipped for a
    function and all its layers together.
 
 Prints a table and writes ``benchmarks/results/coldstart.json``. Takes about 2 minutes on 2 cores.
@@ -39,8 +38,6 @@ Prints a table and writes ``benchmarks/results/coldstart.json``. Takes about 2 m
 from __future__ import annotations
 
 import argparse
-import compileall
-import io
 import json
 import os
 import platform
@@ -49,17 +46,15 @@ import re
 import statistics
 import subprocess
 import sys
-import sysconfig
-import tempfile
 import time
-import zipfile
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "infra" / "local"))
+sys.path.insert(0, str(ROOT / "infra" / "build"))
 
+from check_artifact import sizes  # noqa: E402, I001
 from kanal_local.template import load_template  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "coldstart.json"
@@ -67,15 +62,39 @@ WEBHOOK_BUDGET, OTHER_BUDGET = 1.3, 1.6
 # Lambda quotas: "Deployment package (.zip file archive) size ... 250 MB (unzipped)", the function and all
 # its layers together; https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 UNZIPPED_QUOTA_MB = 250.0
-RUNTIME_PLATFORM = ("manylinux2014_aarch64", "3.13")  # Globals: python3.13 on arm64
+LAYERS = {"kanal": "DomainLayer", "deps": "DependenciesLayer"}  # template order: /opt/python holds both
+HOST_ARCH = {"aarch64": "arm64"}.get(platform.machine(), platform.machine())
+DEPLOYED = ROOT / ".aws-sam" / "build"
+MEASURED = ROOT / ".aws-sam" / f"build-{HOST_ARCH}"
+RUNTIME = ROOT / ".aws-sam" / "bench-runtime"
+LOCK = ROOT / "layers" / "deps" / "requirements.txt"
+ZIP_DATE = 315532800  # 1980-01-01T00:00:00Z: the date sam deploy's zip gives every file
 
+# Lambda's bootstrap imports the handler's module some frames deep (importlib.import_module); where on the
+# interpreter's frame stack an import starts changes its cost on CPython 3.13 before gh-142183's fix (see
+# docs/benchmarks.md): each pair is imported at a depth drawn at random, the same for both, so that the
+# medians take in every position against the stack's 16 KB chunks.
+DEPTHS = 96  # frames of pad() below: more than one chunk's worth
 CHILD = """
-import sys, time
+import importlib, sys, time
 sys.path[:0] = {paths!r}
-wall, cpu = time.perf_counter(), time.process_time()
-import {module}
-print(time.perf_counter() - wall, time.process_time() - cpu)
+def pad(depth, a=None, b=None, c=None, d=None, e=None, f=None, g=None):
+    if depth:
+        return pad(depth - 1)
+    wall, cpu = time.perf_counter(), time.process_time()
+    importlib.import_module({module!r})
+    return time.perf_counter() - wall, time.process_time() - cpu
+print(*pad({depth}))
 """
+
+
+def python313() -> str:
+    found = subprocess.run(
+        ["sh", str(ROOT / "infra" / "build" / "find-python313")], capture_output=True, text=True, check=False
+    )
+    if found.returncode != 0:
+        raise SystemExit("bench_coldstart: CPython 3.13 (the runtime's Python) not found")
+    return found.stdout.strip()
 
 
 def _value(node: Any, parameters: dict[str, Any]) -> str:
@@ -99,15 +118,16 @@ def template_environment() -> dict[str, str]:
     return {name: _value(node, template.get("Parameters", {})) for name, node in variables.items()}
 
 
-def targets() -> dict[str, tuple[str, Path]]:
-    """name -> (module, code directory) for every function in the template, ``boto3`` first."""
-    found: dict[str, tuple[str, Path]] = {"boto3": ("boto3", ROOT)}
-    for resource in load_template()["Resources"].values():
+def targets(artifact: Path) -> dict[str, tuple[str, list[str]]]:
+    """name -> (module, sys.path entries) for every function in the template, ``boto3`` first."""
+    runtime = [str(RUNTIME)]
+    layers = [str(artifact / layer / "python") for layer in LAYERS.values()]
+    found: dict[str, tuple[str, list[str]]] = {"boto3": ("boto3", runtime)}
+    for logical_id, resource in load_template()["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
-        props = resource["Properties"]
-        module = props["Handler"].rsplit(".", 1)[0]
-        found[module] = (module, (ROOT / props["CodeUri"]).resolve())
+        module = resource["Properties"]["Handler"].rsplit(".", 1)[0]
+        found[module] = (module, [str(artifact / logical_id), *layers, *runtime])
     return found
 
 
@@ -116,7 +136,9 @@ def is_webhook(name: str) -> bool:
 
 
 def child_environment(name: str) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("KANAL_", "POWERTOOLS_", "AWS_"))}
+    keep = {
+        k: v for k, v in os.environ.items() if not k.startswith(("KANAL_", "POWERTOOLS_", "AWS_", "PYTHON"))
+    }
     lambda_sets = {
         "AWS_REGION": "eu-central-1",
         "AWS_DEFAULT_REGION": "eu-central-1",
@@ -128,16 +150,18 @@ def child_environment(name: str) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "PYTHONDONTWRITEBYTECODE": "1",  # /opt and /var/task are read-only
     }
     return {**keep, **template_environment(), **lambda_sets}
 
 
-def import_seconds(name: str, module: str, code_dir: Path) -> tuple[float, float]:
-    """(wall, CPU) seconds of one ``import`` in a fresh interpreter."""
-    paths = [str(code_dir), str(ROOT / "layers" / "kanal"), sysconfig.get_paths()["purelib"]]
+def import_seconds(
+    python: str, name: str, module: str, paths: list[str], depth: int = 0
+) -> tuple[float, float]:
+    """(wall, CPU) seconds of one ``import`` in a fresh interpreter, ``depth`` frames down its stack."""
     done = subprocess.run(
-        [sys.executable, "-S", "-c", CHILD.format(paths=paths, module=module)],
-        cwd=code_dir,
+        [python, "-S", "-c", CHILD.format(paths=paths, module=module, depth=depth)],
+        cwd=paths[0],
         env=child_environment(name),
         capture_output=True,
         text=True,
@@ -149,30 +173,50 @@ def import_seconds(name: str, module: str, code_dir: Path) -> tuple[float, float
     return float(wall), float(cpu)
 
 
-def compile_sources() -> None:
-    """Bytecode for the project's own modules, current with their sources, as pip leaves it for the
-    third-party packages (and boto3's). Without it a fresh interpreter compiles every changed module from
-    source (0.08 s for ingest here, where $PYTHONDONTWRITEBYTECODE kept the caches stale): the figure
-    would be of the compiler, not of the imports."""
-    for directory in (ROOT / "layers" / "kanal", ROOT / "functions"):
-        compileall.compile_dir(directory, quiet=1)
-    compileall.compile_file(ROOT / "app.py", quiet=1)
+def build() -> None:
+    """The deployed artifact and this machine's, as `make build` and `make bench-artifact` make them."""
+    subprocess.run(["make", "--no-print-directory", "-s", "build", "bench-artifact"], cwd=ROOT, check=True)
 
 
-def measure_imports(rounds: int, seed: int = 7) -> dict[str, dict[str, Any]]:
-    compile_sources()
-    found = targets()
-    for name, (module, code_dir) in found.items():  # warm the file cache: every round reads the same files
-        import_seconds(name, module, code_dir)
+def runtime_boto3(python: str) -> str:
+    """boto3 as the runtime has it, outside the layers and compiled: the release of the layer's botocore."""
+    botocore = re.search(r"^botocore==([\w.]+)", LOCK.read_text(encoding="utf-8"), re.MULTILINE)
+    version = botocore.group(1) if botocore else ""
+    marker = RUNTIME / ".boto3"
+    if not marker.is_file() or marker.read_text() != version:
+        wanted = f"boto3=={version}" if version else "boto3"
+        subprocess.run(
+            [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "--root-user-action=ignore", "--target", str(RUNTIME), wanted],
+            check=True,
+        )  # fmt: skip
+        marker.write_text(version)
+    return version
+
+
+def as_extracted(artifact: Path) -> dict[str, int]:
+    """Gives every file the date of sam deploy's zip, as Lambda extracts it; returns path -> size."""
+    files = {}
+    for path in artifact.rglob("*"):
+        if path.is_file():
+            os.utime(path, (ZIP_DATE, ZIP_DATE))
+            files[str(path)] = path.stat().st_size
+    return files
+
+
+def measure_imports(python: str, artifact: Path, rounds: int, seed: int = 7) -> dict[str, dict[str, Any]]:
+    found = targets(artifact)
+    for name, (module, paths) in found.items():  # warm the file cache: every round reads the same files
+        import_seconds(python, name, module, paths)
     cpu: dict[str, list[float]] = {name: [] for name in found}
     wall: dict[str, list[float]] = {name: [] for name in found}
     pairs: dict[str, list[float]] = {name: [] for name in found if name != "boto3"}
     order = list(pairs)
     shuffle = random.Random(seed)
 
-    def measure(name: str) -> float:
-        module, code_dir = found[name]
-        took, used = import_seconds(name, module, code_dir)
+    def measure(name: str, depth: int) -> float:
+        module, paths = found[name]
+        took, used = import_seconds(python, name, module, paths, depth)
         wall[name].append(took)
         cpu[name].append(used)
         return used
@@ -180,8 +224,9 @@ def measure_imports(rounds: int, seed: int = 7) -> dict[str, dict[str, Any]]:
     for _ in range(rounds):
         shuffle.shuffle(order)
         for name in order:  # each target right after its own boto3 import: a pair on the same moment's core
-            reference = measure("boto3")
-            pairs[name].append(measure(name) / reference)
+            depth = shuffle.randrange(DEPTHS)
+            reference = measure("boto3", depth)
+            pairs[name].append(measure(name, depth) / reference)
     base = statistics.median(cpu["boto3"])
     figures = {}
     for name, values in cpu.items():
@@ -198,115 +243,37 @@ def measure_imports(rounds: int, seed: int = 7) -> dict[str, dict[str, Any]]:
     return figures
 
 
-def tree_size(root: Path, skip: tuple[str, ...] = ("__pycache__",)) -> tuple[int, int, int]:
-    """(files, bytes unzipped, bytes zipped) of every file under root."""
-    files = [p for p in sorted(root.rglob("*")) if p.is_file() and not set(p.parts) & set(skip)]
-    return len(files), sum(p.stat().st_size for p in files), _zipped(files, root)
-
-
-def _zipped(files: list[Path], root: Path) -> int:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in files:
-            archive.write(path, path.relative_to(root).as_posix())
-    return buffer.tell()
-
-
-def _requirements(path: Path) -> list[str]:
-    names = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            names.append(re.split(r"[\[<>=!~; ]", line, maxsplit=1)[0])
-    return names
-
-
-def _closure(names: list[str]) -> set[str]:
-    """The installed distributions these requirements need (with their extras), here."""
-    seen: set[str] = set()
-    pending = list(names)
-    requirements = ROOT / "layers" / "deps" / "requirements.txt"
-    extras = dict(re.findall(r"^([\w.-]+)\[([^\]]+)\]", requirements.read_text(), re.MULTILINE))
-    while pending:
-        name = pending.pop().lower().replace("_", "-")
-        if name in seen:
+def _largest(python_dir: Path, count: int = 8) -> dict[str, float]:
+    """The largest top-level packages of a layer, MB unzipped."""
+    per = {}
+    for top in python_dir.iterdir():
+        if top.name.endswith(".dist-info") or top.name == "__pycache__":
             continue
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            continue
-        seen.add(name)
-        wanted = {e.strip() for e in extras.get(dist.metadata["Name"], "").split(",") if e.strip()}
-        for requirement in dist.requires or []:
-            spec, _, marker = requirement.partition(";")
-            if "extra ==" in marker and not any(f"'{e}'" in marker or f'"{e}"' in marker for e in wanted):
-                continue
-            if "python_version" in marker and '< "3.1' in marker:
-                continue
-            pending.append(re.split(r"[\[<>=!~ (]", spec.strip(), maxsplit=1)[0])
-    return seen
+        files = [top] if top.is_file() else [p for p in top.rglob("*") if p.is_file()]
+        per[top.name] = sum(p.stat().st_size for p in files)
+    return {k: _mb(v) for k, v in sorted(per.items(), key=lambda kv: -kv[1])[:count]}
 
 
-def installed_size(names: list[str]) -> tuple[int, int, int, dict[str, int]]:
-    files: list[Path] = []
-    per: dict[str, int] = {}
-    for name in sorted(_closure(names)):
-        dist = metadata.distribution(name)
-        paths = [Path(str(dist.locate_file(f))) for f in dist.files or []]
-        paths = [p for p in paths if p.is_file() and "bin" not in p.relative_to(p.anchor).parts[:4]]
-        per[name] = sum(p.stat().st_size for p in paths)
-        files.extend(paths)
-    purelib = Path(sysconfig.get_paths()["purelib"])
-    inside = [p for p in files if purelib in p.parents]
-    return len(files), sum(per.values()), _zipped(inside, purelib), per
+def measure_layers(deployed: Path) -> dict[str, Any]:
+    layers: dict[str, Any] = {}
+    together = 0
+    for key, logical_id in LAYERS.items():
+        files, unzipped, zipped = sizes(deployed / logical_id)
+        together += unzipped
+        layers[key] = {
+            "files": files,
+            "unzipped_mb": _mb(unzipped),
+            "zipped_mb": _mb(zipped),
+            "largest_mb": _largest(deployed / logical_id / "python"),
+        }
+    layers["measured_as"] = f"sam build of template.yaml ({_shown(deployed)})"
+    layers["together_unzipped_mb"] = _mb(together)
+    return layers
 
 
-def pip_size(requirements: Path) -> tuple[int, int, int, dict[str, int]] | None:
-    plat, version = RUNTIME_PLATFORM
-    with tempfile.TemporaryDirectory() as target:
-        done = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "--target", target, "-r", str(requirements), "--platform", plat, "--implementation", "cp",
-             "--python-version", version, "--only-binary=:all:"],
-            capture_output=True, text=True, check=False, timeout=240,
-        )  # fmt: skip
-        if done.returncode != 0:
-            return None
-        count, unzipped, zipped = tree_size(Path(target), skip=())
-        per: dict[str, int] = {}
-        for info in Path(target).glob("*.dist-info"):
-            record = info / "RECORD"
-            name = info.name.rsplit("-", 1)[0].rsplit("-", 1)[0].lower().replace("_", "-")
-            if record.is_file():
-                per[name] = sum(
-                    (Path(target) / row.split(",")[0]).stat().st_size
-                    for row in record.read_text(encoding="utf-8").splitlines()
-                    if row and (Path(target) / row.split(",")[0]).is_file()
-                )
-        return count, unzipped, zipped, per
-
-
-def measure_layers(installed: bool) -> dict[str, Any]:
-    requirements = ROOT / "layers" / "deps" / "requirements.txt"
-    files, unzipped, zipped = tree_size(ROOT / "layers" / "kanal")
-    deps = None if installed else pip_size(requirements)
-    how = f"pip install --target for CPython {RUNTIME_PLATFORM[1]} on {RUNTIME_PLATFORM[0]}"
-    if deps is None:
-        deps = installed_size(_requirements(requirements))
-        how = "the installed distributions' recorded files, here (" + platform.machine() + ")"
-    count, deps_unzipped, deps_zipped, per = deps
-    largest = dict(sorted(per.items(), key=lambda kv: -kv[1])[:8])
-    return {
-        "kanal": {"files": files, "unzipped_mb": _mb(unzipped), "zipped_mb": _mb(zipped)},
-        "deps": {
-            "files": count,
-            "unzipped_mb": _mb(deps_unzipped),
-            "zipped_mb": _mb(deps_zipped),
-            "measured_as": how,
-            "largest_mb": {k: _mb(v) for k, v in largest.items()},
-        },
-        "together_unzipped_mb": _mb(unzipped + deps_unzipped),
-    }
+def _shown(path: Path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def _mb(size: int) -> float:
@@ -322,7 +289,8 @@ def figures_of(imports: dict[str, dict[str, Any]], layers: dict[str, Any]) -> li
             "budget": None,
             "compare": None,
             "ok": None,
-            "note": "CPU time, median of fresh interpreters on this machine",
+            "note": "CPU time, median of fresh CPython 3.13 interpreters; the runtime's boto3, outside the "
+            "layers, compiled",
         }
     ]
     for name, figure in imports.items():
@@ -351,11 +319,11 @@ def figures_of(imports: dict[str, dict[str, Any]], layers: dict[str, Any]) -> li
             "compare": "<=",
             "ok": together <= UNZIPPED_QUOTA_MB,
             "note": f"kanal {layers['kanal']['unzipped_mb']} MB, dependencies "
-            f"{layers['deps']['unzipped_mb']} MB ({layers['deps']['measured_as']}); Lambda's quota is for a "
-            "function and all its layers",
+            f"{layers['deps']['unzipped_mb']} MB ({layers['measured_as']}); Lambda's quota is for a function "
+            "and all its layers",
         }
     )
-    for layer in ("kanal", "deps"):
+    for layer in LAYERS:
         out.append(
             {
                 "name": f"{layer} layer zipped",
@@ -364,7 +332,7 @@ def figures_of(imports: dict[str, dict[str, Any]], layers: dict[str, Any]) -> li
                 "budget": None,
                 "compare": None,
                 "ok": None,
-                "note": "deflate; what is uploaded",
+                "note": f"deflate, what is uploaded; {layers[layer]['unzipped_mb']} MB unzipped",
             }
         )
     return out
@@ -381,24 +349,36 @@ def print_table(imports: dict[str, dict[str, Any]], layers: dict[str, Any], seco
             f"{figure['ratio']:>7.2f}x"
             f"{shown:>8}  {mark}"
         )
-    deps = layers["deps"]
-    print(
-        f"layers: kanal {layers['kanal']['unzipped_mb']} MB ({layers['kanal']['zipped_mb']} MB zipped), "
-        f"dependencies {deps['unzipped_mb']} MB ({deps['zipped_mb']} MB zipped; {deps['measured_as']})"
-    )
-    print("largest dependencies (MB): " + ", ".join(f"{k} {v}" for k, v in deps["largest_mb"].items()))
+    for layer in LAYERS:
+        figures = layers[layer]
+        print(
+            f"{LAYERS[layer]}: {figures['unzipped_mb']} MB unzipped, {figures['zipped_mb']} MB zipped; "
+            "largest (MB): " + ", ".join(f"{k} {v}" for k, v in figures["largest_mb"].items())
+        )
+    print(f"layers together: {layers['together_unzipped_mb']} MB unzipped of {UNZIPPED_QUOTA_MB:.0f} MB")
     print(f"took {seconds:.0f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--installed", action="store_true", help="measure the installed distributions")
+    parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its budget")
+    parser.add_argument("--no-build", action="store_true", help="measure the artifacts already built")
+    parser.add_argument("--artifact", type=Path, default=MEASURED, help="the build for this machine")
+    parser.add_argument("--deployed", type=Path, default=DEPLOYED, help="the build whose layers are sized")
+    parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    imports = measure_imports(args.rounds)
-    layers = measure_layers(args.installed)
+    python = python313()
+    if not args.no_build:
+        build()
+    boto3_version = runtime_boto3(python)
+    files = as_extracted(args.artifact)
+    imports = measure_imports(python, args.artifact, args.rounds)
+    changed = {p.as_posix() for p in args.artifact.rglob("*") if p.is_file()} ^ set(files)
+    if changed:
+        raise SystemExit(f"bench_coldstart: the imports wrote into the artifact: {sorted(changed)[:5]}")
+    layers = measure_layers(args.deployed.resolve())
     seconds = time.perf_counter() - started
     print_table(imports, layers, seconds)
     figures = figures_of(imports, layers)
@@ -406,16 +386,19 @@ def main(argv: list[str] | None = None) -> int:
         "figures": figures,
         "imports": imports,
         "layers": layers,
+        "artifact": _shown(args.artifact),
+        "runtime_boto3": boto3_version,
         "rounds": args.rounds,
         "took_s": round(seconds, 1),
-        "python": platform.python_version(),
+        "python": subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
+                                 capture_output=True, text=True, check=True).stdout.strip(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "load_average": [round(v, 2) for v in os.getloadavg()],
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"-> {RESULTS}")
+    }  # fmt: skip
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"-> {args.results}")
     missed = [f["name"] for f in figures if f["ok"] is False]
     return 1 if args.strict and missed else 0
 
