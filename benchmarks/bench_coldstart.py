@@ -9,25 +9,25 @@ Run with ``python benchmarks/bench_coldstart.py [--rounds N] [--strict] [--no-bu
    builds the same template with only its architecture switched to this machine's into
    ``.aws-sam/build-ARCH`` (the layers' compiled wheels must load here). Every file of that artifact gets
    the date ``sam deploy``'s zip gives it, 1980-01-01, as Lambda extracts it.
-2. Import time. Every function the template declares (its ``Handler`` module, the agent API's ``app``)
-   and ``boto3`` alone are imported in fresh CPython 3.13 interpreters (the runtime's Python), the targets
-   shuffled in every round so that a noisy neighbour slows them alike. The path is Lambda's: the
-   function's own directory of the artifact first (``/var/task``), the layers' ``python/`` directories
-   next (``/opt/python``), then the runtime's boto3 (``/var/lang/lib/python3.13/site-packages``):
-   ``.aws-sam/bench-runtime``, boto3 of the release that matches the layer's botocore, installed by pip
-   with its bytecode as the runtime has it. No ``site`` processing (``-S``) and
-   ``PYTHONDONTWRITEBYTECODE=1``: as in Lambda's read-only ``/opt`` and ``/var/task``, an interpreter that
-   finds no usable bytecode compiles the module again every time (the artifact is checked unchanged after
-   the run). ``boto3``, the reference, has the runtime's directory alone on its path. The environment is
-   the template's Globals and each function's own variables (every name read from ``template.yaml``,
-   a parameter's default or a dummy resource name as its value) plus the variables Lambda itself sets. Only the ``import`` statement
-   is timed, as the CPU time of the process (``time.process_time``): an import is CPU-bound, and on a
-   machine whose cores are shared the wall time also counts the moments another process had the core
-   (the wall-clock median is kept as ``wall_median_s``). Each target is imported right after an ``import
-   boto3`` of its own, and its ratio is the median over the rounds of target / that boto3: a pair shares
-   the moment's state of the core (the ratio of the medians is kept as ``ratio_of_medians``); pairs still
-   scatter, so a figure within a few hundredths of its budget can fall either side of it from run to run.
-   Budgets (ARCHITECTURE.md): a webhook function at most 1.3x, every other function at most 1.6x.
+2. Import time. Every function the template declares (its ``Handler`` module, the agent API's ``app``) and
+   ``boto3`` alone are imported in fresh CPython 3.13 interpreters (the runtime's Python), the targets
+   shuffled in every round so that a noisy neighbour slows them alike. The path is Lambda's: the function's
+   own directory of the artifact first (``/var/task``), the layers' ``python/`` directories next
+   (``/opt/python``), then the runtime's boto3 (``/var/lang/lib/python3.13/site-packages``):
+   ``.aws-sam/bench-runtime``, boto3 of the release that matches the layer's botocore, installed by pip with
+   its bytecode as the runtime has it. No ``site`` processing (``-S``) and ``PYTHONDONTWRITEBYTECODE=1``: as
+   in Lambda's read-only ``/opt`` and ``/var/task``, an interpreter that finds no usable bytecode compiles the
+   module again every time (the artifact is checked unchanged after the run). ``boto3``, the reference, has
+   the runtime's directory alone on its path. The environment is the template's Globals and each function's
+   own variables (every name read from ``template.yaml``, a parameter's default or a dummy resource name as
+   its value) plus the variables Lambda itself sets. Only the ``import`` statement is timed, as the CPU time
+   of the process (``time.process_time``): an import is CPU-bound, and on a machine whose cores are shared the
+   wall time also counts the moments another process had the core (the wall-clock median is kept as
+   ``wall_median_s``). Each target is imported right after an ``import boto3`` of its own, and its ratio is
+   the median over the rounds of target / that boto3: a pair shares the moment's state of the core (the ratio
+   of the medians is kept as ``ratio_of_medians``); pairs still scatter, so a figure within a few hundredths
+   of its budget can fall either side of it from run to run. Budgets (ARCHITECTURE.md): a webhook function at
+   most 1.3x, every other function at most 1.6x.
 3. Layer sizes: the deployed (arm64) artifact's ``DomainLayer`` and ``DependenciesLayer``, unzipped and
    zipped with deflate as ``sam deploy`` zips them; the budget is Lambda's quota of 250 MB unzipped for a
    function and all its layers together.
