@@ -17,11 +17,11 @@ from chalice import Chalice, Response
 from kanal.adapters.counters import DynamoCounters, bind_reports
 from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.models import bind, bind_organisation
-from kanal.adapters.organisation import OrganisationStore
+from kanal.adapters.roster_store import OrganisationStore
 from kanal.api import http
 from kanal.api.auth import Caller, caller_from_context
-from kanal.api.organisation import OrganisationApi
 from kanal.api.queries import Queries
+from kanal.api.roster_admin import OrganisationApi
 from kanal.api.sign_in import signed_in
 from kanal.api.work import Work
 from kanal.config import load
@@ -76,7 +76,7 @@ def current_rules() -> Any:
 
 @cache
 def organisation() -> OrganisationApi:
-    from kanal.routing.organisation import Organisation
+    from kanal.routing.staffing import Organisation
     from kanal.routing.wiring import identities, notifier
 
     store = OrganisationStore()

@@ -101,8 +101,8 @@ def seed_inquiries(count: int) -> None:
 def seed_agents(first: int, count: int) -> None:
     """Online agents ``first`` .. ``first + count`` spread over five other teams (taking e-mail only)."""
     from kanal.adapters.models import MemberItem, OrgItem
-    from kanal.adapters.organisation import OrganisationStore
-    from kanal.routing.org import Agent, AgentStatus, Skills, Team
+    from kanal.adapters.roster_store import OrganisationStore
+    from kanal.routing.roster import Agent, AgentStatus, Skills, Team
 
     store = OrganisationStore()
     if first == 0:

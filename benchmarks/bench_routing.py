@@ -413,8 +413,8 @@ def one_decision(counter: ReadCounter) -> dict[str, Any]:
 
 
 def add_other_agents(per_team: int, first: int) -> int:
-    from kanal.adapters.organisation import OrganisationStore
-    from kanal.routing.org import Agent, AgentStatus, Skills, Team
+    from kanal.adapters.roster_store import OrganisationStore
+    from kanal.routing.roster import Agent, AgentStatus, Skills, Team
 
     org = OrganisationStore()
     for t in range(OTHER_TEAMS):

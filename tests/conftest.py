@@ -102,9 +102,9 @@ def _phone() -> str:
 @pytest.fixture
 def desk(local, http, admin_headers, rules, request):
     """A team with two online agents and a lead, and rules that send the test's word to it."""
-    from kanal.adapters.organisation import OrganisationStore
-    from kanal.routing.org import Agent, AgentStatus, Skills, Team
-    from kanal.routing.organisation import Organisation
+    from kanal.adapters.roster_store import OrganisationStore
+    from kanal.routing.roster import Agent, AgentStatus, Skills, Team
+    from kanal.routing.staffing import Organisation
     from kanal.routing.wiring import identities, notifier, routing
 
     tag = uuid.uuid4().hex[:8]

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 
 def offline(agent: str) -> None:
-    from kanal.routing.org import AgentStatus
+    from kanal.routing.roster import AgentStatus
     from kanal.routing.wiring import routing
 
     routing().org.set_status(agent, AgentStatus.OFFLINE)

@@ -59,9 +59,9 @@ ADMIN_GROUPS = ["agents", "leads", "admins"]
 
 @pytest.fixture(scope="module")
 def office(local) -> Iterator[Office]:
-    from kanal.adapters.organisation import OrganisationStore
-    from kanal.routing.org import Agent, AgentStatus, Skills, Team
-    from kanal.routing.organisation import Organisation
+    from kanal.adapters.roster_store import OrganisationStore
+    from kanal.routing.roster import Agent, AgentStatus, Skills, Team
+    from kanal.routing.staffing import Organisation
     from kanal.routing.wiring import identities, notifier, routing
 
     admin_headers = tokens.bearer("admin")
@@ -315,7 +315,7 @@ def test_another_teams_inquiry_answers_exactly_as_one_that_does_not_exist(local,
 
 # ---------------------------------------------------------------- claims
 def test_two_agents_claiming_at_once_one_gets_it_the_other_a_409(local, http, office, admin):
-    from kanal.routing.org import AgentStatus
+    from kanal.routing.roster import AgentStatus
     from kanal.routing.wiring import routing
 
     # Given an inquiry waiting in the queue of a desk whose two agents then come online (no drain)

@@ -158,7 +158,7 @@ def test_customer_waiting_path_pauses_the_clock_and_a_follow_up_resumes_it(local
 def test_reassign_path_an_owner_going_offline_hands_unanswered_inquiries_back(
     local, http, admin_headers, desk
 ):
-    from kanal.routing.org import AgentStatus
+    from kanal.routing.roster import AgentStatus
     from kanal.routing.wiring import routing
 
     # Given an inquiry assigned to one of the desk's agents
@@ -176,7 +176,7 @@ def test_reassign_path_an_owner_going_offline_hands_unanswered_inquiries_back(
 
 
 def test_nobody_online_path_queues_then_assigns_when_an_agent_comes_online(local, http, admin_headers, desk):
-    from kanal.routing.org import AgentStatus
+    from kanal.routing.roster import AgentStatus
     from kanal.routing.wiring import routing
 
     # Given nobody of the desk is online

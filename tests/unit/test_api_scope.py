@@ -27,7 +27,7 @@ from kanal.model import (
     Status,
     Visibility,
 )
-from kanal.routing.org import Agent, Team
+from kanal.routing.roster import Agent, Team
 from tests.fakes import FakeOrganisation, at
 
 ADMIN = Caller("admin", frozenset({"agents", "leads", "admins"}))

@@ -21,7 +21,7 @@ from kanal.api.views import inquiry_view, note_view, rating_view
 from kanal.errors import Conflict, Forbidden, InvalidDocument
 from kanal.model import Inquiry, Note, Rating
 from kanal.observability import logger
-from kanal.routing.org import Agent
+from kanal.routing.roster import Agent
 
 
 class Inquiries(Protocol):

@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import ClientError
 
 from kanal.adapters.dynamo import DynamoStore
-from kanal.adapters.organisation import OrganisationStore
+from kanal.adapters.roster_store import OrganisationStore
 from kanal.config import config
 from kanal.conversation.approval import ApprovalPolicy, compiled_approval, default_approval
 from kanal.conversation.drafts import Drafts

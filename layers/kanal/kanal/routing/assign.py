@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kanal.model import CustomerContext, Priority
-from kanal.routing.org import Agent, AgentStatus, Team
+from kanal.routing.roster import Agent, AgentStatus, Team
 
 STRONGLY_NEGATIVE = frozenset({"sentiment.very_negative"})
 UNKNOWN_RESPONSE_SECONDS = float("inf")

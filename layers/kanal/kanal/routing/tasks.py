@@ -19,15 +19,15 @@ from pynamodb.expressions.update import Action
 
 from kanal.adapters.dynamo import UNROUTED, DynamoStore, escalation_json, status_actions, transfer_json
 from kanal.adapters.models import InquiryItem
-from kanal.adapters.organisation import AlreadyOwned, CapacityTaken, OrganisationStore
+from kanal.adapters.roster_store import AlreadyOwned, CapacityTaken, OrganisationStore
 from kanal.errors import ClockChanged, Conflict, NotFound
 from kanal.model import Escalation, Inquiry, Sla, Status, Transfer
 from kanal.observability import logger
 from kanal.routing import clock
 from kanal.routing.assign import Needs, choose_team, eligible, needs_of, rank
 from kanal.routing.notices import Notice, compose, reference
-from kanal.routing.org import OPS, Agent, AgentStatus, Team
 from kanal.routing.policy import Policy, Tier
+from kanal.routing.roster import OPS, Agent, AgentStatus, Team
 from kanal.routing.sms import Answer, normalise_phone, parse_reply
 
 if TYPE_CHECKING:  # the priority engine is loaded by the first `route`: the other tasks never score

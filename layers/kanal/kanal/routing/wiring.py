@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.models import bind, bind_organisation
-from kanal.adapters.organisation import OrganisationStore
+from kanal.adapters.roster_store import OrganisationStore
 from kanal.adapters.sns import SnsNotifier
 from kanal.adapters.stepfunctions import StepFunctionsWorkflow, TaskReleaser
 from kanal.config import config, load

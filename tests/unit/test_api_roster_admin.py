@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from kanal.api.auth import Caller
-from kanal.api.organisation import OrganisationApi
+from kanal.api.roster_admin import OrganisationApi
 from kanal.api.work import Work
 from kanal.errors import Conflict, Forbidden, InvalidDocument, NotFound
 from kanal.model import Author, Channel, Inquiry, Status, Visibility
-from kanal.routing.org import Agent, AgentStatus, Figures, Team
+from kanal.routing.roster import Agent, AgentStatus, Figures, Team
 from tests.fakes import FakeOrganisation, at
 
 ADMIN = Caller("admin", frozenset({"agents", "leads", "admins"}))

@@ -23,7 +23,7 @@ from kanal.api.documents import AGENT, TEAM, validated
 from kanal.api.views import agent_view, team_view
 from kanal.errors import Forbidden, InvalidDocument, NotFound
 from kanal.observability import logger
-from kanal.routing.org import OPS, Agent, AgentStatus, Team, agent_from_document, team_from_document
+from kanal.routing.roster import OPS, Agent, AgentStatus, Team, agent_from_document, team_from_document
 
 PRIVILEGED = frozenset({"leads", "admins"})
 READ_ONLY = ("status", "open_caseload", "figures")  # the system's fields of an agent, ignored when sent
