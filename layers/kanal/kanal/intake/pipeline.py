@@ -102,7 +102,7 @@ def threads() -> ThreadRouting:
 
 
 def _thread_control_api() -> ControlApi:
-    from kanal.channels.outbound.thread_control import thread_control_api  # only a lookup needs HTTP
+    from kanal.channels.outbound.clients import thread_control_api  # only a lookup needs HTTP
 
     return thread_control_api(MENTION_LOOKUP_SECONDS)
 
