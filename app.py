@@ -31,7 +31,8 @@ from kanal.model import Inquiry
 if TYPE_CHECKING:
     from kanal.api.drafts import DraftsApi
     from kanal.api.forecast import ForecastApi
-    from kanal.routing.tasks import Routing
+    from kanal.routing.casework import Casework
+    from kanal.routing.events import Events
 
 # What only some routes need is imported by them (the rules and the routing service with the priority
 # engine, drafts, the forecast): a cold start serving the queue does not load it (docs/decisions.md).
@@ -62,8 +63,14 @@ def approves(who: Caller, team: str | None) -> bool:
     return drafts().approves(who, team)
 
 
-def routing() -> Routing:
-    from kanal.routing.wiring import routing as composed
+def events() -> Events:
+    from kanal.routing.wiring import events as composed
+
+    return composed()
+
+
+def casework() -> Casework:
+    from kanal.routing.wiring import casework as composed
 
     return composed()
 
@@ -83,7 +90,7 @@ def organisation() -> OrganisationApi:
     return OrganisationApi(
         store,
         Organisation(store, notifier(), identities()),
-        routing,
+        events,
         calendars=lambda: current_rules().calendars,
     )
 
@@ -103,7 +110,7 @@ def drafts() -> DraftsApi:
 @cache
 def work() -> Work:
     store = OrganisationStore()
-    return Work(DynamoStore(), store, routing, ratings=store, after_resolve=hand_back)
+    return Work(DynamoStore(), store, events, casework, ratings=store, after_resolve=hand_back)
 
 
 def hand_back(inquiry: Inquiry) -> Inquiry:

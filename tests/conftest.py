@@ -105,7 +105,7 @@ def desk(local, http, admin_headers, rules, request):
     from kanal.adapters.roster_store import OrganisationStore
     from kanal.routing.roster import Agent, AgentStatus, Skills, Team
     from kanal.routing.staffing import Organisation
-    from kanal.routing.wiring import identities, notifier, routing
+    from kanal.routing.wiring import assigner, identities, notifier
 
     tag = uuid.uuid4().hex[:8]
     marker = request.node.get_closest_marker("sla_minutes")
@@ -162,7 +162,7 @@ def desk(local, http, admin_headers, rules, request):
         )
     yield Desk(team, agents, lead, phones, f"zx{tag}")
     for name in agents:  # nobody of this desk takes later tests' inquiries
-        routing().org.set_status(name, AgentStatus.OFFLINE)
+        assigner().org.set_status(name, AgentStatus.OFFLINE)
 
 
 @pytest.fixture

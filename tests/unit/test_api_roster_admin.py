@@ -327,7 +327,7 @@ def inquiry(assignee: str | None) -> Inquiry:
 def test_the_owner_a_lead_of_the_team_or_an_admin_resolves_an_inquiry(org, assignee, caller, refused):
     routing = FakeRouting(inquiry(assignee))
     store = type("Store", (), {"get_inquiry": lambda self, _: routing.inquiry})()
-    work = Work(store, org, lambda: routing, ratings=None)  # type: ignore[arg-type]
+    work = Work(store, org, lambda: routing, lambda: routing, ratings=None)  # type: ignore[arg-type]
     if refused is None:
         assert work.resolve(caller, "inq-1")["status"] == "resolved"
     else:

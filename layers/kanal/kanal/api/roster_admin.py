@@ -48,7 +48,7 @@ class Changes(Protocol):
 
 
 class StatusChanges(Protocol):
-    """What follows a status change: queues drain, unanswered inquiries go back (``Routing``)."""
+    """What follows a status change: queues drain, unanswered inquiries go back (``Events``)."""
 
     def agent_status_changed(self, agent_id: str, status: AgentStatus) -> Agent: ...
 

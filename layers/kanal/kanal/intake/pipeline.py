@@ -82,9 +82,9 @@ class RoutingWorkflow(StepFunctionsWorkflow):
     """Starts an inquiry's routing execution; tells its SLA clock when the customer writes again."""
 
     def followed_up(self, inquiry_id: str) -> None:
-        from kanal.routing.wiring import routing  # only a follow-up needs the routing service
+        from kanal.routing.wiring import events  # only a follow-up needs the routing service
 
-        routing().followed_up(inquiry_id)
+        events().followed_up(inquiry_id)
 
 
 @cache
