@@ -8,7 +8,8 @@
 - ``agent_status_changed``: an agent came online (their teams' queues drain to them) or went away (the
   inquiries they have not answered yet go back to routing).
 
-Each changes the inquiry first and then releases the waiting execution (``Tasks.release``).
+One that moves the clock changes the inquiry first and then releases the waiting execution
+(``Tasks.release``), which then waits on the clock as it now stands.
 """
 
 from __future__ import annotations
