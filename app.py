@@ -17,11 +17,11 @@ from chalice import Chalice, Response
 from kanal.adapters.counters import DynamoCounters, bind_reports
 from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.models import bind, bind_organisation
-from kanal.adapters.organisation import OrganisationStore
+from kanal.adapters.roster_store import OrganisationStore
 from kanal.api import http
 from kanal.api.auth import Caller, caller_from_context
-from kanal.api.organisation import OrganisationApi
 from kanal.api.queries import Queries
+from kanal.api.roster_admin import OrganisationApi
 from kanal.api.sign_in import signed_in
 from kanal.api.work import Work
 from kanal.config import load
@@ -31,7 +31,8 @@ from kanal.model import Inquiry
 if TYPE_CHECKING:
     from kanal.api.drafts import DraftsApi
     from kanal.api.forecast import ForecastApi
-    from kanal.routing.tasks import Routing
+    from kanal.routing.casework import Casework
+    from kanal.routing.events import Events
 
 # What only some routes need is imported by them (the rules and the routing service with the priority
 # engine, drafts, the forecast): a cold start serving the queue does not load it (docs/decisions.md).
@@ -62,8 +63,14 @@ def approves(who: Caller, team: str | None) -> bool:
     return drafts().approves(who, team)
 
 
-def routing() -> Routing:
-    from kanal.routing.wiring import routing as composed
+def events() -> Events:
+    from kanal.routing.wiring import events as composed
+
+    return composed()
+
+
+def casework() -> Casework:
+    from kanal.routing.wiring import casework as composed
 
     return composed()
 
@@ -76,14 +83,14 @@ def current_rules() -> Any:
 
 @cache
 def organisation() -> OrganisationApi:
-    from kanal.routing.organisation import Organisation
+    from kanal.routing.staffing import Organisation
     from kanal.routing.wiring import identities, notifier
 
     store = OrganisationStore()
     return OrganisationApi(
         store,
         Organisation(store, notifier(), identities()),
-        routing,
+        events,
         calendars=lambda: current_rules().calendars,
     )
 
@@ -103,7 +110,7 @@ def drafts() -> DraftsApi:
 @cache
 def work() -> Work:
     store = OrganisationStore()
-    return Work(DynamoStore(), store, routing, ratings=store, after_resolve=hand_back)
+    return Work(DynamoStore(), store, events, casework, ratings=store, after_resolve=hand_back)
 
 
 def hand_back(inquiry: Inquiry) -> Inquiry:

@@ -218,9 +218,9 @@ def run(inquiries: int, concurrency: int) -> dict[str, Any]:
     began = time.monotonic()
     server = LocalServer(stack=LocalStack(parameters={"LogLevel": "ERROR"}), port=0).start()
     started_s = time.monotonic() - began
-    from kanal.routing.wiring import routing
+    from kanal.routing.wiring import tasks
 
-    routing()  # built once the stack's environment is set: binds the tables this process reads
+    tasks()  # built once the stack's environment is set: binds the tables this process reads
     calls = Invocations()
     server.stack.dispatcher.observers.append(calls.observe)
     calls.time_scoring()

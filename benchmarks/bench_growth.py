@@ -7,7 +7,7 @@ the read request units they bill (from item sizes, see ``metering.py``):
 
 - the queue page: ``GET /api/inquiries?limit=25`` as the lead of a team whose queue holds the seeded
   inquiries (nobody of it online, so no queued inquiry is taken meanwhile), over the gateway;
-- the routing decision: ``Routing.route`` (what the state machine's ``Route`` task runs) on a new Facebook
+- the routing decision: ``Tasks.route`` (what the state machine's ``Route`` task runs) on a new Facebook
   comment of team ``social``;
 - the inquiry detail: ``GET /api/inquiries/{id}`` of one inquiry, over the gateway.
 
@@ -101,8 +101,8 @@ def seed_inquiries(count: int) -> None:
 def seed_agents(first: int, count: int) -> None:
     """Online agents ``first`` .. ``first + count`` spread over five other teams (taking e-mail only)."""
     from kanal.adapters.models import MemberItem, OrgItem
-    from kanal.adapters.organisation import OrganisationStore
-    from kanal.routing.org import Agent, AgentStatus, Skills, Team
+    from kanal.adapters.roster_store import OrganisationStore
+    from kanal.routing.roster import Agent, AgentStatus, Skills, Team
 
     store = OrganisationStore()
     if first == 0:
@@ -168,7 +168,7 @@ class Reads:
 
 
 def measure_size(server: Any, reads: Reads, detail_id: str) -> dict[str, Any]:
-    from kanal.routing.wiring import routing
+    from kanal.routing.wiring import events, tasks
     from kanal_local.auth import mint
 
     http = requests.Session()
@@ -185,13 +185,13 @@ def measure_size(server: Any, reads: Reads, detail_id: str) -> dict[str, Any]:
 
     inquiry_id = new_comment()
     measured = {"queue_page": reads.measure(queue_page), "inquiry_detail": reads.measure(detail)}
-    measured["routing_decision"] = reads.measure(lambda: routing().route(inquiry_id))
-    routing().resolved(inquiry_id)  # the agent's capacity is free again
+    measured["routing_decision"] = reads.measure(lambda: tasks().route(inquiry_id))
+    events().resolved(inquiry_id)  # the agent's capacity is free again
     return measured
 
 
 def run(small: int, large: int) -> dict[str, Any]:
-    from kanal.routing.wiring import routing
+    from kanal.routing.wiring import tasks
     from kanal_local.server import LocalServer
     from kanal_local.stack import LocalStack
 
@@ -202,7 +202,7 @@ def run(small: int, large: int) -> dict[str, Any]:
         reads = Reads({})
         reads.meter.install()  # its hooks go on clients as they are created: before the stack creates any
         server = LocalServer(stack=LocalStack(parameters={"LogLevel": "ERROR"}, poll=False), port=0).start()
-        routing()  # binds the tables this process reads
+        tasks()  # binds the tables this process reads
         env = server.stack.environment
         reads.names.update(
             {
@@ -215,7 +215,7 @@ def run(small: int, large: int) -> dict[str, Any]:
         seed_agents(0, small)
         seed_inquiries(small)
         detail_id = new_comment()
-        routing().route(detail_id)  # the inquiry whose detail is read: routed, assigned, its message stored
+        tasks().route(detail_id)  # the inquiry whose detail is read: routed, assigned, its message stored
         sizes = {str(small): measure_size(server, reads, detail_id)}
         grown = time.monotonic()
         seed_inquiries(large - small)

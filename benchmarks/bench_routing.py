@@ -9,7 +9,7 @@ and measures, in one run:
    (the warning and both escalation tiers fire, then it is resolved), and waiting on the customer (asked,
    the customer writes again in the same conversation, answered, resolved). With the cost of those
    transitions per 1,000 inquiries at the Step Functions Standard list price.
-2. DynamoDB items read by one routing decision (``Routing.route`` on a new inquiry of the seeded
+2. DynamoDB items read by one routing decision (``Tasks.route`` on a new inquiry of the seeded
    ``social`` team) with 10 and with 1,000 online agents in other teams: the cost must grow with the
    team, not with the company (ratio at most 1.1).
 3. How many inquiries the local stack holds waiting on their SLA clock at once: cumulative steps of
@@ -106,9 +106,9 @@ def start_stack() -> Any:
     parameters = {"LogLevel": "ERROR", "TimeScale": str(TIME_SCALE)}
     server = LocalServer(stack=LocalStack(parameters=parameters), port=0).start()
     install_rules(server.stack)
-    from kanal.routing.wiring import routing
+    from kanal.routing.wiring import tasks
 
-    routing()  # built once the stack's environment is set: binds the tables
+    tasks()  # built once the stack's environment is set: binds the tables
     return server
 
 
@@ -224,7 +224,7 @@ class Paths:
     def happy(self) -> dict[str, Any]:
         """Routed and assigned, answered in time, resolved."""
         from kanal.adapters.dynamo import DynamoStore
-        from kanal.routing.wiring import routing
+        from kanal.routing.wiring import events
 
         post = f"{PAGE_ID}_{number()}"
         document, comment_id = comment(number(), "Where can I buy the blue one in Berlin?", post)
@@ -232,9 +232,9 @@ class Paths:
         self.waits(inquiry_id, 1)
         routed = DynamoStore().get_inquiry(inquiry_id)
         answered_at = datetime.now(UTC)
-        routing().responded(inquiry_id)
+        events().responded(inquiry_id)
         self.waits(inquiry_id, 2)
-        routing().resolved(inquiry_id)
+        events().resolved(inquiry_id)
         events = self.finished(inquiry_id)
         assert routed is not None and routed.sla is not None
         in_time = routed.sla.warn_at is None or answered_at < routed.sla.warn_at
@@ -245,7 +245,7 @@ class Paths:
     def timeout(self) -> dict[str, Any]:
         """Nobody answers: warned, both escalation tiers fire, then resolved."""
         from kanal.adapters.dynamo import DynamoStore
-        from kanal.routing.wiring import routing
+        from kanal.routing.wiring import events
 
         document, mid = direct_message(number(), "Hallo, wo bleibt meine Bestellung?")
         inquiry_id = self.deliver(document, "messenger", mid)
@@ -253,7 +253,7 @@ class Paths:
         window = BENCH_SLA_MINUTES["messenger"] * 60 / TIME_SCALE
         self.waits(inquiry_id, 4, timeout=window * 2 + 60)  # warning, tier 1, tier 2: the fourth wait
         escalated = DynamoStore().get_inquiry(inquiry_id)
-        routing().resolved(inquiry_id)
+        events().resolved(inquiry_id)
         events = self.finished(inquiry_id)
         assert escalated is not None and escalated.sla is not None
         return path_figures(
@@ -269,20 +269,20 @@ class Paths:
         """Asked the customer (the clock pauses), the customer writes again in the same conversation,
         answered, resolved."""
         from kanal.adapters.dynamo import DynamoStore
-        from kanal.routing.wiring import routing
+        from kanal.routing.wiring import events
 
         author, post = number(), f"{PAGE_ID}_{number()}"
         document, first = comment(author, "My order has not arrived yet.", post)
         inquiry_id = self.deliver(document, "facebook", first)
         self.waits(inquiry_id, 1)
-        routing().responded(inquiry_id, waiting=True)
+        events().responded(inquiry_id, waiting=True)
         self.waits(inquiry_id, 2)
         document, follow_up = comment(author, "The order number is 4711.", post, parent=first)
         joined = self.deliver(document, "facebook", follow_up)
         self.waits(inquiry_id, 3)
-        routing().responded(inquiry_id)
+        events().responded(inquiry_id)
         self.waits(inquiry_id, 4)
-        routing().resolved(inquiry_id)
+        events().resolved(inquiry_id)
         events = self.finished(inquiry_id)
         inquiry = DynamoStore().get_inquiry(inquiry_id)
         assert inquiry is not None
@@ -392,11 +392,11 @@ class ReadCounter:
 def one_decision(counter: ReadCounter) -> dict[str, Any]:
     """A new Facebook comment taken in as ingest does, then one routing decision on it, counted."""
     from kanal.adapters.dynamo import DynamoStore
-    from kanal.routing.wiring import routing
+    from kanal.routing.wiring import events, tasks
 
     inquiry_id = new_comment()
     with counter.counting():
-        routing().route(inquiry_id)
+        tasks().route(inquiry_id)
     inquiry = DynamoStore().get_inquiry(inquiry_id)
     assert inquiry is not None
     figures = {
@@ -408,13 +408,13 @@ def one_decision(counter: ReadCounter) -> dict[str, Any]:
         "team": inquiry.team,
         "assigned": inquiry.assignee is not None,
     }
-    routing().resolved(inquiry_id)  # the agent's capacity is free again for the next decision
+    events().resolved(inquiry_id)  # the agent's capacity is free again for the next decision
     return figures
 
 
 def add_other_agents(per_team: int, first: int) -> int:
-    from kanal.adapters.organisation import OrganisationStore
-    from kanal.routing.org import Agent, AgentStatus, Skills, Team
+    from kanal.adapters.roster_store import OrganisationStore
+    from kanal.routing.roster import Agent, AgentStatus, Skills, Team
 
     org = OrganisationStore()
     for t in range(OTHER_TEAMS):
@@ -573,11 +573,11 @@ def lateness(server: Any, inquiry_id: str) -> list[float | None]:
     the inquiry's escalations (the deadline task's own time)."""
     from kanal.adapters.dynamo import DynamoStore
     from kanal.routing import clock
-    from kanal.routing.wiring import routing
+    from kanal.routing.wiring import tasks
 
     inquiry = DynamoStore().get_inquiry(inquiry_id)
     assert inquiry is not None and inquiry.sla is not None
-    sla, tiers = inquiry.sla, routing().policy().tiers
+    sla, tiers = inquiry.sla, tasks().policy().tiers
     deadlines = [
         e["timestamp"]
         for e in history(server.stack, execution_arn(server.stack, inquiry_id))
@@ -804,7 +804,7 @@ def print_table(results: dict[str, Any]) -> None:
         f"the ${COST_BUDGET_USD:.2f} per 1,000 inquiries that everything may cost"
     )
     reads = results["decision_reads"]
-    print("routing decision, DynamoDB items read (one Routing.route on a new inquiry of team social):")
+    print("routing decision, DynamoDB items read (one Tasks.route on a new inquiry of team social):")
     print(f"  {'agents in other teams':<24}{'organisation':>14}{'all tables':>12}  calls")
     for agents, scenario in reads["scenarios"].items():
         calls = scenario["decisions"][-1]["calls"]

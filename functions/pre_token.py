@@ -8,7 +8,7 @@ Event and response: https://docs.aws.amazon.com/cognito/latest/developerguide/us
 from typing import Any
 
 from kanal.adapters.models import bind_organisation
-from kanal.adapters.organisation import OrganisationStore
+from kanal.adapters.roster_store import OrganisationStore
 from kanal.api.sign_in import AGENT_ID_ATTRIBUTE, SignInRefused, token_claims
 from kanal.config import load
 from kanal.observability import logger

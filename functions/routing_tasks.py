@@ -3,11 +3,11 @@
 from typing import Any
 
 from kanal.observability import initialised_ahead, logger, metrics, traced
-from kanal.routing.wiring import check, routing
+from kanal.routing.wiring import check, tasks
 
 check()  # cold start: configuration checked
 if initialised_ahead():
-    routing()  # tables bound, clients created before the first task arrives
+    tasks()  # tables bound, clients created before the first task arrives
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -17,10 +17,10 @@ def lambda_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     task, inquiry_id = event["task"], event["inquiry_id"]
     logger.append_keys(inquiry_id=inquiry_id, task=task)
     if task == "route":
-        return routing().route(inquiry_id).as_output()
+        return tasks().route(inquiry_id).as_output()
     if task == "await_response":
-        routing().await_response(inquiry_id, event["task_token"], int(event["version"]))
+        tasks().await_response(inquiry_id, event["task_token"], int(event["version"]))
         return {}
     if task == "deadline":
-        return routing().deadline(inquiry_id).as_output()
+        return tasks().deadline(inquiry_id).as_output()
     raise ValueError(f"unknown routing task {task}")

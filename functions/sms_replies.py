@@ -5,11 +5,11 @@ import json
 from typing import Any
 
 from kanal.observability import initialised_ahead, logger, metrics, traced
-from kanal.routing.wiring import check, routing
+from kanal.routing.wiring import check, events
 
 check()  # cold start: configuration checked
 if initialised_ahead():
-    routing()  # tables bound, clients created before the first SMS arrives
+    events()  # tables bound, clients created before the first SMS arrives
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -27,7 +27,7 @@ def lambda_handler(event: dict[str, Any], context: object) -> dict[str, int]:
                 "inbound SMS not in the documented shape", extra={"error_type": type(error).__name__}
             )
             continue
-        outcome = routing().sms_reply(phone, text)
+        outcome = events().sms_reply(phone, text)
         logger.info("inbound SMS", extra={"outcome": outcome})
         handled += 1
     return {"handled": handled}

@@ -102,10 +102,10 @@ def _phone() -> str:
 @pytest.fixture
 def desk(local, http, admin_headers, rules, request):
     """A team with two online agents and a lead, and rules that send the test's word to it."""
-    from kanal.adapters.organisation import OrganisationStore
-    from kanal.routing.org import Agent, AgentStatus, Skills, Team
-    from kanal.routing.organisation import Organisation
-    from kanal.routing.wiring import identities, notifier, routing
+    from kanal.adapters.roster_store import OrganisationStore
+    from kanal.routing.roster import Agent, AgentStatus, Skills, Team
+    from kanal.routing.staffing import Organisation
+    from kanal.routing.wiring import assigner, identities, notifier
 
     tag = uuid.uuid4().hex[:8]
     marker = request.node.get_closest_marker("sla_minutes")
@@ -162,7 +162,7 @@ def desk(local, http, admin_headers, rules, request):
         )
     yield Desk(team, agents, lead, phones, f"zx{tag}")
     for name in agents:  # nobody of this desk takes later tests' inquiries
-        routing().org.set_status(name, AgentStatus.OFFLINE)
+        assigner().org.set_status(name, AgentStatus.OFFLINE)
 
 
 @pytest.fixture

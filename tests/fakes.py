@@ -9,7 +9,7 @@ from kanal.adapters.dynamo import AlreadyStored
 from kanal.adapters.threads import Owner, held_id
 from kanal.errors import Conflict, NotFound
 from kanal.model import Author, Contact, Handback, Inquiry, Message, Note, Status
-from kanal.routing.org import Agent, AgentStatus, Team
+from kanal.routing.roster import Agent, AgentStatus, Team
 
 
 class FakeStore:

@@ -20,10 +20,10 @@ pytestmark = pytest.mark.browser
 
 
 def offline(agent: str) -> None:
-    from kanal.routing.org import AgentStatus
-    from kanal.routing.wiring import routing
+    from kanal.routing.roster import AgentStatus
+    from kanal.routing.wiring import assigner
 
-    routing().org.set_status(agent, AgentStatus.OFFLINE)
+    assigner().org.set_status(agent, AgentStatus.OFFLINE)
 
 
 def row_of(page, word: str):

@@ -59,10 +59,10 @@ ADMIN_GROUPS = ["agents", "leads", "admins"]
 
 @pytest.fixture(scope="module")
 def office(local) -> Iterator[Office]:
-    from kanal.adapters.organisation import OrganisationStore
-    from kanal.routing.org import Agent, AgentStatus, Skills, Team
-    from kanal.routing.organisation import Organisation
-    from kanal.routing.wiring import identities, notifier, routing
+    from kanal.adapters.roster_store import OrganisationStore
+    from kanal.routing.roster import Agent, AgentStatus, Skills, Team
+    from kanal.routing.staffing import Organisation
+    from kanal.routing.wiring import assigner, identities, notifier
 
     admin_headers = tokens.bearer("admin")
     before = requests.get(f"{local.url}/api/rules", headers=admin_headers, timeout=10).json()
@@ -139,8 +139,8 @@ def office(local) -> Iterator[Office]:
 
     for desk in desks.values():  # nobody of this office takes later tests' inquiries
         for ident in desk.agents:
-            routing().org.set_status(ident, offline)
-    routing().org.set_status(admin, offline)
+            assigner().org.set_status(ident, offline)
+    assigner().org.set_status(admin, offline)
     restored = copy.deepcopy(before["document"])
     restored["version"] = f"restored-{TAG}"
     assert requests.put(f"{local.url}/api/rules", json=restored, headers=admin_headers, timeout=10).ok
@@ -273,7 +273,7 @@ def headers_of(role: str, office: Office, inquiry: dict) -> dict[str, str]:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", list(ROUTES))
 def test_each_route_answers_each_role(local, http, office, admin, shared, route, role):
-    from kanal.routing.wiring import routing
+    from kanal.routing.wiring import events
 
     method, suffix, body, first, expected = ROUTES[route]
     code = expected[role]
@@ -281,7 +281,7 @@ def test_each_route_answers_each_role(local, http, office, admin, shared, route,
     # Given an inquiry of desk A owned by one of its agents (a fresh one when the request changes it)
     inquiry = fresh(local, http, admin, office.a) if changes else shared
     if first == "answered" and changes:
-        routing().responded(inquiry["id"])
+        events().responded(inquiry["id"])
     if first == "resolved" and changes:
         assert http.post(f"{local.url}/api/inquiries/{inquiry['id']}/resolve", headers=admin).ok
     before = state(local, http, admin, inquiry["id"])
@@ -315,15 +315,15 @@ def test_another_teams_inquiry_answers_exactly_as_one_that_does_not_exist(local,
 
 # ---------------------------------------------------------------- claims
 def test_two_agents_claiming_at_once_one_gets_it_the_other_a_409(local, http, office, admin):
-    from kanal.routing.org import AgentStatus
-    from kanal.routing.wiring import routing
+    from kanal.routing.roster import AgentStatus
+    from kanal.routing.wiring import assigner
 
     # Given an inquiry waiting in the queue of a desk whose two agents then come online (no drain)
     _, message_id = whatsapp(local, http, f"Hallo {office.race.word}")
     inquiry = arrived(local, http, admin, "whatsapp", message_id, status="queued")
     first, second = office.race.agents
     for agent in (first, second):
-        routing().org.set_status(agent, AgentStatus.ONLINE)
+        assigner().org.set_status(agent, AgentStatus.ONLINE)
     try:
         # When both claim it at the same moment
         barrier = threading.Barrier(2)
@@ -358,7 +358,7 @@ def test_two_agents_claiming_at_once_one_gets_it_the_other_a_409(local, http, of
         assert late.status_code == 409
     finally:
         for agent in (first, second):
-            routing().org.set_status(agent, AgentStatus.OFFLINE)
+            assigner().org.set_status(agent, AgentStatus.OFFLINE)
 
 
 # ---------------------------------------------------------------- the queue: filters and pages
@@ -655,7 +655,7 @@ def test_notes_are_internal_and_listed_apart_from_the_messages(local, http, offi
 
 
 def test_waiting_follows_an_answer_and_pauses_the_clock(local, http, office, admin):
-    from kanal.routing.wiring import routing
+    from kanal.routing.wiring import events
 
     inquiry = fresh(local, http, admin, office.a)
     owner = bearer(inquiry["assignee"])
@@ -664,7 +664,7 @@ def test_waiting_follows_an_answer_and_pauses_the_clock(local, http, office, adm
     assert http.post(path, headers=owner).status_code == 409
     assert detail(local, http, admin, inquiry["id"])["status"] == "assigned"
     # After the owner's answer, the inquiry waits on the customer with the clock paused
-    routing().responded(inquiry["id"])
+    events().responded(inquiry["id"])
     waiting = http.post(path, headers=owner)
     assert waiting.status_code == 200 and waiting.json()["status"] == "waiting"
     assert detail(local, http, admin, inquiry["id"])["sla"]["paused"] is True

@@ -36,10 +36,10 @@ from kanal.adapters.models import (
     bind,
     bind_organisation,
 )
-from kanal.adapters.organisation import AlreadyOwned, CapacityTaken, OrganisationStore
+from kanal.adapters.roster_store import AlreadyOwned, CapacityTaken, OrganisationStore
 from kanal.config import Config
 from kanal.model import Author, Channel, Direction, Inquiry, Message, Status, Visibility
-from kanal.routing.org import Agent, AgentStatus
+from kanal.routing.roster import Agent, AgentStatus
 from kanal_local.template import load_template
 
 pytestmark = pytest.mark.integration

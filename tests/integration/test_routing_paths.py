@@ -67,21 +67,21 @@ def transitions(events: list[dict]) -> int:
 
 
 def resolve(local, http, headers, inquiry_id: str) -> None:
-    from kanal.routing.wiring import routing
+    from kanal.routing.wiring import events
 
-    routing().resolved(inquiry_id)
+    events().resolved(inquiry_id)
     eventually(lambda: execution_status(local, inquiry_id) == "SUCCEEDED", timeout=20)
 
 
 def test_happy_path_answered_in_time_one_notification_no_escalation(local, http, admin_headers, desk):
-    from kanal.routing.wiring import routing
+    from kanal.routing.wiring import events
 
     # Given an inquiry routed to the desk, its owner told once by e-mail and SMS
     _, message_id = whatsapp(local, http, f"Hallo, kurze Frage zu {desk.word}")
     inquiry = routed(local, http, admin_headers, message_id)
     assert inquiry["team"] == desk.team and inquiry["assignee"] in desk.agents
     # When the owner answers in time (what a reply does) and then resolves it
-    routing().responded(inquiry["id"])
+    events().responded(inquiry["id"])
     answered = detail(local, http, admin_headers, inquiry["id"], lambda d: d["sla"]["first_response_at"])
     assert answered["sla"]["breached"] is False and answered["escalations"] == []
     resolve(local, http, admin_headers, inquiry["id"])
@@ -133,12 +133,12 @@ def test_timeout_path_warns_then_escalates_tier_by_tier_to_the_right_people(loca
 
 
 def test_customer_waiting_path_pauses_the_clock_and_a_follow_up_resumes_it(local, http, admin_headers, desk):
-    from kanal.routing.wiring import routing
+    from kanal.routing.wiring import events
 
     # Given an answered inquiry whose owner asked the customer something (waiting: the clock pauses)
     sender, message_id = whatsapp(local, http, f"Meine Bestellung {desk.word} fehlt")
     inquiry = routed(local, http, admin_headers, message_id)
-    routing().responded(inquiry["id"], waiting=True)
+    events().responded(inquiry["id"], waiting=True)
     paused = detail(local, http, admin_headers, inquiry["id"], lambda d: d["status"] == "waiting")
     assert paused["sla"]["paused"] is True
     # When the customer answers in the same conversation
@@ -150,7 +150,7 @@ def test_customer_waiting_path_pauses_the_clock_and_a_follow_up_resumes_it(local
     assert resumed["sla"]["due_at"] > paused["sla"]["due_at"]
     assert resumed["sla"]["first_response_at"] == paused["sla"]["first_response_at"]
     assert len(resumed["messages"]) == 2
-    routing().responded(inquiry["id"])
+    events().responded(inquiry["id"])
     resolve(local, http, admin_headers, inquiry["id"])
     assert detail(local, http, admin_headers, inquiry["id"])["escalations"] == []
 
@@ -158,8 +158,8 @@ def test_customer_waiting_path_pauses_the_clock_and_a_follow_up_resumes_it(local
 def test_reassign_path_an_owner_going_offline_hands_unanswered_inquiries_back(
     local, http, admin_headers, desk
 ):
-    from kanal.routing.org import AgentStatus
-    from kanal.routing.wiring import routing
+    from kanal.routing.roster import AgentStatus
+    from kanal.routing.wiring import events
 
     # Given an inquiry assigned to one of the desk's agents
     _, message_id = whatsapp(local, http, f"Frage zu {desk.word}")
@@ -167,7 +167,7 @@ def test_reassign_path_an_owner_going_offline_hands_unanswered_inquiries_back(
     owner = inquiry["assignee"]
     other = next(a for a in desk.agents if a != owner)
     # When the owner goes offline before answering
-    routing().agent_status_changed(owner, AgentStatus.OFFLINE)
+    events().agent_status_changed(owner, AgentStatus.OFFLINE)
     # Then the other agent owns it and is told
     moved = detail(local, http, admin_headers, inquiry["id"], lambda d: d["assignee"] == other)
     assert moved["status"] == "assigned"
@@ -176,12 +176,12 @@ def test_reassign_path_an_owner_going_offline_hands_unanswered_inquiries_back(
 
 
 def test_nobody_online_path_queues_then_assigns_when_an_agent_comes_online(local, http, admin_headers, desk):
-    from kanal.routing.org import AgentStatus
-    from kanal.routing.wiring import routing
+    from kanal.routing.roster import AgentStatus
+    from kanal.routing.wiring import assigner, events
 
     # Given nobody of the desk is online
     for agent in desk.agents:
-        routing().org.set_status(agent, AgentStatus.OFFLINE)
+        assigner().org.set_status(agent, AgentStatus.OFFLINE)
     # When an inquiry for the desk arrives
     _, message_id = whatsapp(local, http, f"Hallo {desk.word}")
     inquiry = routed(local, http, admin_headers, message_id, status="queued")
@@ -192,7 +192,7 @@ def test_nobody_online_path_queues_then_assigns_when_an_agent_comes_online(local
     ).json()["items"]
     assert [i["id"] for i in queue] == [inquiry["id"]]
     # and when an agent comes online it is theirs, and they are told
-    routing().agent_status_changed(desk.agents[0], AgentStatus.ONLINE)
+    events().agent_status_changed(desk.agents[0], AgentStatus.ONLINE)
     assigned = detail(local, http, admin_headers, inquiry["id"], lambda d: d["status"] == "assigned")
     assert assigned["assignee"] == desk.agents[0]
     assert ("assigned", desk.agents[0]) in {

@@ -27,7 +27,7 @@ from kanal.model import (
     Status,
     Visibility,
 )
-from kanal.routing.org import Agent, Team
+from kanal.routing.roster import Agent, Team
 from tests.fakes import FakeOrganisation, at
 
 ADMIN = Caller("admin", frozenset({"agents", "leads", "admins"}))
@@ -321,7 +321,7 @@ def act(org, caller: Caller, action: str, seen: Inquiry | None = None):
     store = RecordingStore({"inq-1": seen or inquiry()})
     routing = RecordingRouting(store)
     ratings = RecordingRatings()
-    work = Work(store, org, lambda: routing, ratings)  # type: ignore[arg-type]
+    work = Work(store, org, lambda: routing, lambda: routing, ratings)  # type: ignore[arg-type]
     method, body = ACTIONS[action]
     args = ("inq-1",) if body is None else ("inq-1", body)
     try:
@@ -375,7 +375,7 @@ def test_a_bad_body_lists_its_problems_and_changes_nothing(org, action, body, fr
     store = RecordingStore({"inq-1": inquiry()})
     routing = RecordingRouting(store)
     ratings = RecordingRatings()
-    work = Work(store, org, lambda: routing, ratings)  # type: ignore[arg-type]
+    work = Work(store, org, lambda: routing, lambda: routing, ratings)  # type: ignore[arg-type]
     with pytest.raises(InvalidDocument) as caught:
         getattr(work, ACTIONS[action][0])(ADMIN, "inq-1", body)
     joined = "; ".join(caught.value.errors)
@@ -390,7 +390,7 @@ def test_a_transfer_to_an_agent_stays_in_the_inquirys_team_when_they_are_in_it(o
     assert [(n.kind, n.author, n.text) for n in notes] == [("transfer", "jonas", "Rechnungsfrage")]
     store = RecordingStore({"inq-1": inquiry()})
     routing = RecordingRouting(store)
-    Work(store, org, lambda: routing, RecordingRatings()).transfer(  # type: ignore[arg-type]
+    Work(store, org, lambda: routing, lambda: routing, RecordingRatings()).transfer(  # type: ignore[arg-type]
         JONAS, "inq-1", {"to_agent": "amelia", "note": "Bitte übernehmen"}
     )
     assert routing.calls == [("transfer", ("inq-1", "jonas", "Bitte übernehmen", "amelia", "social"))]

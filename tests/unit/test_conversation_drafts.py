@@ -39,7 +39,7 @@ from kanal.model import (
     Visibility,
 )
 from kanal.routing.notices import Notice
-from kanal.routing.org import Agent, Team
+from kanal.routing.roster import Agent, Team
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGED = ROOT / "layers" / "kanal" / "kanal" / "conversation"

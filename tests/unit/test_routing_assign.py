@@ -9,7 +9,7 @@ import pytest
 
 from kanal.model import CustomerContext, Priority, Reason
 from kanal.routing.assign import Needs, choose_team, eligible, needs_of, rank
-from kanal.routing.org import Agent, AgentStatus, Figures, Skills, Team
+from kanal.routing.roster import Agent, AgentStatus, Figures, Skills, Team
 
 X_IN_ENGLISH = Needs("x", "en")
 X_IN_GERMAN = Needs("x", "de")

@@ -16,7 +16,7 @@ import pytest
 from kanal.api.auth import Caller, caller_from_context
 from kanal.api.sign_in import SignInRefused, signed_in, token_claims
 from kanal.errors import NotSignedIn
-from kanal.routing.org import Agent
+from kanal.routing.roster import Agent
 from tests.fakes import FakeOrganisation
 
 ROOT = Path(__file__).resolve().parents[2]

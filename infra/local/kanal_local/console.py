@@ -101,7 +101,7 @@ def _tokens(result: dict[str, Any], agent_id: str | None = None) -> dict[str, An
 def token(request: Request, sign_in: LocalSignIn) -> Response:
     """`POST /local/token` `{"agent_id"}`: the agent's ID token (and refresh token) from the emulator's
     Cognito, exactly as `kanal token` prints it; 401 for a disabled agent, as Cognito refuses them."""
-    from kanal.adapters.organisation import OrganisationStore
+    from kanal.adapters.roster_store import OrganisationStore
 
     body = _body(request)
     agent_id = body.get("agent_id") if isinstance(body, dict) else None

@@ -27,11 +27,11 @@ def seed_organisation(
 
     from kanal.adapters.identity import CognitoIdentities
     from kanal.adapters.models import bind_organisation
-    from kanal.adapters.organisation import OrganisationStore
+    from kanal.adapters.roster_store import OrganisationStore
     from kanal.adapters.sns import SnsNotifier
     from kanal.config import Config
-    from kanal.routing.org import agent_from_document, oncall_from_document, team_from_document
-    from kanal.routing.organisation import Organisation
+    from kanal.routing.roster import agent_from_document, oncall_from_document, team_from_document
+    from kanal.routing.staffing import Organisation
 
     bind_organisation(Config(dict(os.environ)))
     document = organisation_document(path)

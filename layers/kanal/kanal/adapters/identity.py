@@ -12,7 +12,7 @@ from typing import Any
 
 from kanal.api.sign_in import AGENT_ID_ATTRIBUTE
 from kanal.errors import Conflict, InvalidDocument
-from kanal.routing.org import Agent
+from kanal.routing.roster import Agent
 
 
 class CognitoIdentities:

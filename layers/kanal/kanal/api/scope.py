@@ -25,7 +25,7 @@ from typing import Protocol
 from kanal.api.auth import Caller
 from kanal.errors import NotFound
 from kanal.model import Inquiry
-from kanal.routing.org import Agent, Team
+from kanal.routing.roster import Agent, Team
 
 
 class Directory(Protocol):

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from kanal.api.auth import AGENT_ID_CLAIM, Caller
 from kanal.errors import KanalError, NotSignedIn
-from kanal.routing.org import Agent
+from kanal.routing.roster import Agent
 
 AGENT_ID_ATTRIBUTE = "custom:agent_id"  # the user pool's immutable attribute naming the user's agent
 

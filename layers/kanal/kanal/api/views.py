@@ -21,7 +21,7 @@ from kanal.model import (
     Note,
     Visibility,
 )
-from kanal.routing.org import Agent, Team
+from kanal.routing.roster import Agent, Team
 
 
 def author_view(author: Author) -> dict[str, Any]:

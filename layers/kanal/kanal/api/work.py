@@ -21,7 +21,7 @@ from kanal.api.views import inquiry_view, note_view, rating_view
 from kanal.errors import Conflict, Forbidden, InvalidDocument
 from kanal.model import Inquiry, Note, Rating
 from kanal.observability import logger
-from kanal.routing.org import Agent
+from kanal.routing.roster import Agent
 
 
 class Inquiries(Protocol):
@@ -36,10 +36,15 @@ class Ratings(Protocol):
 
 
 class Events(Protocol):
-    """The routing service's events and work (``Routing``)."""
+    """The routing event the API reports (``kanal.routing.events.Events``)."""
+
+    def resolved(self, inquiry_id: str) -> Inquiry: ...
+
+
+class Casework(Protocol):
+    """The work on an inquiry (``kanal.routing.casework.Casework``)."""
 
     def claim(self, inquiry_id: str, agent_id: str) -> Inquiry: ...
-    def resolved(self, inquiry_id: str) -> Inquiry: ...
     def assign(self, inquiry_id: str, agent_id: str) -> Inquiry: ...
     def transfer(
         self, inquiry_id: str, by: str, note: str, to_agent: str | None = None, to_team: str | None = None
@@ -53,13 +58,15 @@ class Work:
         self,
         inquiries: Inquiries,
         directory: Directory,
-        routing: Callable[[], Events],
+        events: Callable[[], Events],
+        casework: Callable[[], Casework],
         ratings: Ratings,
         after_resolve: Callable[[Inquiry], Inquiry] | None = None,
     ) -> None:
         self.inquiries = inquiries
         self.directory = directory
-        self.routing = routing  # built on first use
+        self.events = events  # built on first use
+        self.casework = casework
         self.ratings = ratings
         # e.g. pass a Messenger conversation back to the company's bot; never undoes the resolve
         self.after_resolve = after_resolve
@@ -75,7 +82,7 @@ class Work:
     # ---------------------------------------------------------------- everyone who sees it
     def claim(self, caller: Caller, inquiry_id: str) -> dict[str, Any]:
         self._visible(caller, inquiry_id)
-        return inquiry_view(self.routing().claim(inquiry_id, caller.agent_id))
+        return inquiry_view(self.casework().claim(inquiry_id, caller.agent_id))
 
     def add_note(self, caller: Caller, inquiry_id: str, body: Any) -> dict[str, Any]:
         _, inquiry = self._visible(caller, inquiry_id)
@@ -87,7 +94,7 @@ class Work:
 
     def reopen(self, caller: Caller, inquiry_id: str) -> dict[str, Any]:
         self._visible(caller, inquiry_id)
-        return inquiry_view(self.routing().reopen(inquiry_id))
+        return inquiry_view(self.casework().reopen(inquiry_id))
 
     # ---------------------------------------------------------------- owners, leads and admins
     def reply(
@@ -129,7 +136,7 @@ class Work:
         scope, inquiry = self._visible(caller, inquiry_id)
         if not (inquiry.assignee is None or scope.owns(inquiry) or scope.leads(inquiry)):
             raise Forbidden(f"the inquiry belongs to {inquiry.assignee}")
-        resolved = self.routing().resolved(inquiry_id)
+        resolved = self.events().resolved(inquiry_id)
         if self.after_resolve is not None:
             resolved = self.after_resolve(resolved)
         return inquiry_view(resolved)
@@ -138,7 +145,7 @@ class Work:
         scope, inquiry = self._visible(caller, inquiry_id)
         if not (scope.owns(inquiry) or scope.leads(inquiry)):
             raise Forbidden("only its owner, a lead of its team or an admin marks the inquiry waiting")
-        return inquiry_view(self.routing().wait(inquiry_id))
+        return inquiry_view(self.casework().wait(inquiry_id))
 
     def transfer(self, caller: Caller, inquiry_id: str, body: Any) -> dict[str, Any]:
         scope, inquiry = self._visible(caller, inquiry_id)
@@ -146,7 +153,7 @@ class Work:
             raise Forbidden("only its owner, a lead of its team or an admin hands the inquiry over")
         document = validated(WORK, body, part="transfer")
         agent, team = self._destination(inquiry, document.get("to_agent"), document.get("to_team"))
-        moved = self.routing().transfer(inquiry_id, caller.agent_id, document["note"], agent, team)
+        moved = self.casework().transfer(inquiry_id, caller.agent_id, document["note"], agent, team)
         note = Note(
             uuid.uuid4().hex, inquiry_id, caller.agent_id, document["note"], datetime.now(UTC), "transfer"
         )
@@ -193,7 +200,7 @@ class Work:
             raise InvalidDocument([f"$.to: agent {to} does not exist"])
         if inquiry.team not in agent.teams:
             raise InvalidDocument([f"$.to: agent {to} is not in team {inquiry.team} (transfer it instead)"])
-        assigned = self.routing().assign(inquiry_id, to)
+        assigned = self.casework().assign(inquiry_id, to)
         logger.info("inquiry assigned by a lead", extra={"inquiry_id": inquiry_id, "by": caller.agent_id})
         return inquiry_view(assigned)
 

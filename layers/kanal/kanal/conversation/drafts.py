@@ -35,7 +35,7 @@ from kanal.errors import BadRequest, Conflict, Forbidden, KanalError
 from kanal.model import Direction, Draft, DraftEvent, DraftStatus, Inquiry, Message, Status, Visibility
 from kanal.observability import logger
 from kanal.routing.notices import CHANNELS, TIMEZONE, Notice, reference
-from kanal.routing.org import Agent, Team
+from kanal.routing.roster import Agent, Team
 
 if TYPE_CHECKING:  # the replies load the channel clients: only when a draft is published
     from kanal.conversation.replies import ReplyRequest

@@ -25,14 +25,14 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import ClientError
 
 from kanal.adapters.dynamo import DynamoStore
-from kanal.adapters.organisation import OrganisationStore
+from kanal.adapters.roster_store import OrganisationStore
 from kanal.config import config
 from kanal.conversation.approval import ApprovalPolicy, compiled_approval, default_approval
 from kanal.conversation.drafts import Drafts
 from kanal.conversation.handover import Handover, PrivateRequest
 from kanal.conversation.replies import Gate, Replies, ReplyRequest
 from kanal.errors import BadRequest, Conflict
-from kanal.routing.wiring import notifier, routing
+from kanal.routing.wiring import events, notifier
 
 _persistence = DynamoDBPersistenceLayer(table_name=config().idempotency_table)
 _idempotency = IdempotencyConfig(
@@ -46,14 +46,14 @@ _idempotency = IdempotencyConfig(
 def replies() -> Replies:
     from kanal.channels.outbound.clients import client_for
 
-    return Replies(DynamoStore(), client_for, routing, config().mail_from)
+    return Replies(DynamoStore(), client_for, events, config().mail_from)
 
 
 @cache
 def handover() -> Handover:
     from kanal.channels.outbound.clients import client_of, email_client
 
-    return Handover(DynamoStore(), client_of, email_client, routing, config().mail_from)
+    return Handover(DynamoStore(), client_of, email_client, events, config().mail_from)
 
 
 def hand_over(inquiry_id: str, agent_id: str, document: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from kanal.adapters.dynamo import AlreadyStored, DynamoStore
 from kanal.channels.meta import is_bsuid
@@ -38,9 +38,6 @@ from kanal.model import (
     Message,
 )
 
-if TYPE_CHECKING:
-    from kanal.intake.threads import ThreadRouting
-
 
 class Workflow(Protocol):
     def start(self, inquiry_id: str) -> str:
@@ -49,6 +46,14 @@ class Workflow(Protocol):
 
     def followed_up(self, inquiry_id: str) -> None:
         """The customer wrote again on an open inquiry (the SLA clock may open a next-response window)."""
+        ...
+
+
+class Threads(Protocol):
+    """Conversations the company's bot owns (``kanal.intake.threads.ThreadRouting``)."""
+
+    def hold(self, customer_id: str, key: str, message: InboundMessage) -> bool:
+        """Hold the message while the bot owns its conversation; False: it takes the usual way."""
         ...
 
 
@@ -105,7 +110,7 @@ def new_id() -> str:
 
 
 class Intake:
-    def __init__(self, store: DynamoStore, workflow: Workflow, threads: ThreadRouting | None = None) -> None:
+    def __init__(self, store: DynamoStore, workflow: Workflow, threads: Threads | None = None) -> None:
         self.store = store
         self.workflow = workflow
         self.threads = threads  # conversations owned by the company's bot (Messenger, Instagram)

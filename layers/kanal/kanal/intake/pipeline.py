@@ -82,9 +82,9 @@ class RoutingWorkflow(StepFunctionsWorkflow):
     """Starts an inquiry's routing execution; tells its SLA clock when the customer writes again."""
 
     def followed_up(self, inquiry_id: str) -> None:
-        from kanal.routing.wiring import routing  # only a follow-up needs the routing service
+        from kanal.routing.wiring import events  # only a follow-up needs the routing service
 
-        routing().followed_up(inquiry_id)
+        events().followed_up(inquiry_id)
 
 
 @cache
@@ -102,7 +102,7 @@ def threads() -> ThreadRouting:
 
 
 def _thread_control_api() -> ControlApi:
-    from kanal.channels.outbound.thread_control import thread_control_api  # only a lookup needs HTTP
+    from kanal.channels.outbound.clients import thread_control_api  # only a lookup needs HTTP
 
     return thread_control_api(MENTION_LOOKUP_SECONDS)
 

@@ -9,7 +9,7 @@ from functools import cache
 
 from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.threads import ThreadStore
-from kanal.channels.outbound.thread_control import thread_control_api
+from kanal.channels.outbound.clients import thread_control_api
 from kanal.config import config
 from kanal.intake.threads import Apps, ThreadRouting
 from kanal.model import Inquiry

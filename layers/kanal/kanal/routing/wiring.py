@@ -1,10 +1,11 @@
-"""Routing's composition for a function: the AWS adapters behind the routing service, built once."""
+"""Routing's composition for a function: the AWS adapters behind the assigner, the state machine's tasks, the
+events and the work on an inquiry, each built once (the events and the work with their first use)."""
 
 from __future__ import annotations
 
 import time
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools.utilities import parameters
@@ -13,16 +14,19 @@ from botocore.exceptions import ClientError
 
 from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.models import bind, bind_organisation
-from kanal.adapters.organisation import OrganisationStore
+from kanal.adapters.roster_store import OrganisationStore
 from kanal.adapters.sns import SnsNotifier
 from kanal.adapters.stepfunctions import StepFunctionsWorkflow, TaskReleaser
 from kanal.config import config, load
+from kanal.routing.assign import Assigner
 from kanal.routing.policy import Policy, compiled_policy, default_policy
-from kanal.routing.tasks import Routing
+from kanal.routing.tasks import Tasks
 
 if TYPE_CHECKING:
     from kanal.adapters.identity import CognitoIdentities
     from kanal.priority import Rules
+    from kanal.routing.casework import Casework
+    from kanal.routing.events import Events
 
 
 def current_rules() -> Rules:
@@ -80,19 +84,37 @@ def check() -> None:
 
 
 @cache
-def routing() -> Routing:
+def assigner() -> Assigner:
     settings = load(*REQUIRED)
     bind(settings)
     bind_organisation(settings)
-    stepfunctions = boto3.client("stepfunctions")
-    return Routing(
-        DynamoStore(),
-        OrganisationStore(),
-        current_rules,
-        current_policy,
-        notifier(),
-        TaskReleaser(stepfunctions),
-        scale=settings.time_scale,
-        console_url=settings.console_url,
-        workflow=StepFunctionsWorkflow(stepfunctions, settings.routing_state_machine_arn),
-    )
+    return Assigner(DynamoStore(), OrganisationStore(), notifier(), console_url=settings.console_url)
+
+
+@cache
+def _stepfunctions() -> Any:
+    return boto3.client("stepfunctions")
+
+
+@cache
+def tasks() -> Tasks:
+    """The state machine's tasks (and the release of its waits)."""
+    scale = load(*REQUIRED).time_scale
+    return Tasks(assigner(), current_rules, current_policy, TaskReleaser(_stepfunctions()), scale=scale)
+
+
+@cache
+def casework() -> Casework:
+    """Claim, pass on, assign, transfer, wait, reopen."""
+    from kanal.routing.casework import Casework
+
+    workflow = StepFunctionsWorkflow(_stepfunctions(), load(*REQUIRED).routing_state_machine_arn)
+    return Casework(assigner(), tasks(), workflow)
+
+
+@cache
+def events() -> Events:
+    """Responded, followed up, resolved, SMS replies, agent status."""
+    from kanal.routing.events import Events
+
+    return Events(assigner(), tasks(), casework())

@@ -19,6 +19,7 @@ from kanal.channels.outbound.graph import (
     WhatsAppClient,
 )
 from kanal.channels.outbound.http import RetryPolicy
+from kanal.channels.outbound.thread_control import ThreadControlApi
 from kanal.channels.outbound.tokens import META_PAGE_TOKENS, X_TOKENS, Tokens
 from kanal.channels.outbound.x import XApi, XClient
 from kanal.config import config
@@ -39,6 +40,11 @@ def graph_api(max_wait: float | None = None) -> GraphApi:
     from kanal.adapters.secrets import secret
 
     return GraphApi.build(config().graph_base_url, Tokens(META_PAGE_TOKENS, secret), retry_policy(max_wait))
+
+
+def thread_control_api(max_wait: float | None = None) -> ThreadControlApi:
+    """Conversation Routing through the configured Graph API (``max_wait``: as ``graph_api``)."""
+    return ThreadControlApi(graph_api(max_wait))
 
 
 @cache

@@ -25,14 +25,11 @@ not retried, nothing stored as sent, a 409 with the reason and what the agent ca
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from kanal.channels._common import id_of
 from kanal.channels.outbound import DeliveryFailed
 from kanal.errors import Conflict
-
-if TYPE_CHECKING:
-    from kanal.channels.outbound.graph import GraphApi
 
 PAGE_INBOX = "263902037430900"  # Meta's Page Inbox as an app of the Handover Protocol
 THREAD_OWNED = (10, 2018300)  # Send API: another app owns the conversation
@@ -56,10 +53,17 @@ class ThreadOwnedByOtherApp(Conflict):
         self.options = [WAIT_FOR_HANDOVER, ANSWER_IN_OWNER_APP, OTHER_CHANNEL]
 
 
+class GraphCalls(Protocol):
+    """The Graph API's calls as the account (``graph.GraphApi``, which imports this module's refusal)."""
+
+    def get(self, operation: str, account_id: str, path: str, params: dict[str, str]) -> dict[str, Any]: ...
+    def post(self, operation: str, account_id: str, path: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+
 class ThreadControlApi:
     """Conversation Routing calls as one Page or Instagram account."""
 
-    def __init__(self, api: GraphApi) -> None:
+    def __init__(self, api: GraphCalls) -> None:
         self.api = api
 
     def thread_owner(self, channel: str, account_id: str, customer: str) -> str | None:
@@ -88,10 +92,3 @@ class ThreadControlApi:
         )
         if answer.get("success") is not True:
             raise DeliveryFailed("Graph API did not confirm passing the conversation", code="not_passed")
-
-
-def thread_control_api(max_wait: float | None = None) -> ThreadControlApi:
-    """The calls through the configured Graph API (``max_wait``: as ``clients.graph_api``)."""
-    from kanal.channels.outbound.clients import graph_api
-
-    return ThreadControlApi(graph_api(max_wait))

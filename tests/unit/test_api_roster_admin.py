@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from kanal.api.auth import Caller
-from kanal.api.organisation import OrganisationApi
+from kanal.api.roster_admin import OrganisationApi
 from kanal.api.work import Work
 from kanal.errors import Conflict, Forbidden, InvalidDocument, NotFound
 from kanal.model import Author, Channel, Inquiry, Status, Visibility
-from kanal.routing.org import Agent, AgentStatus, Figures, Team
+from kanal.routing.roster import Agent, AgentStatus, Figures, Team
 from tests.fakes import FakeOrganisation, at
 
 ADMIN = Caller("admin", frozenset({"agents", "leads", "admins"}))
@@ -327,7 +327,7 @@ def inquiry(assignee: str | None) -> Inquiry:
 def test_the_owner_a_lead_of_the_team_or_an_admin_resolves_an_inquiry(org, assignee, caller, refused):
     routing = FakeRouting(inquiry(assignee))
     store = type("Store", (), {"get_inquiry": lambda self, _: routing.inquiry})()
-    work = Work(store, org, lambda: routing, ratings=None)  # type: ignore[arg-type]
+    work = Work(store, org, lambda: routing, lambda: routing, ratings=None)  # type: ignore[arg-type]
     if refused is None:
         assert work.resolve(caller, "inq-1")["status"] == "resolved"
     else:

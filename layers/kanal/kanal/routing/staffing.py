@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from kanal.adapters.organisation import AGENT, ONCALL, OrganisationStore
+from kanal.adapters.roster_store import AGENT, ONCALL, OrganisationStore
 from kanal.errors import Conflict, NotFound
-from kanal.routing.org import OPS, Agent, OnCall, Team
+from kanal.routing.roster import OPS, Agent, OnCall, Team
 
 
 class Subscriber(Protocol):

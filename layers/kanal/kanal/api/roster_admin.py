@@ -23,7 +23,7 @@ from kanal.api.documents import AGENT, TEAM, validated
 from kanal.api.views import agent_view, team_view
 from kanal.errors import Forbidden, InvalidDocument, NotFound
 from kanal.observability import logger
-from kanal.routing.org import OPS, Agent, AgentStatus, Team, agent_from_document, team_from_document
+from kanal.routing.roster import OPS, Agent, AgentStatus, Team, agent_from_document, team_from_document
 
 PRIVILEGED = frozenset({"leads", "admins"})
 READ_ONLY = ("status", "open_caseload", "figures")  # the system's fields of an agent, ignored when sent
@@ -48,7 +48,7 @@ class Changes(Protocol):
 
 
 class StatusChanges(Protocol):
-    """What follows a status change: queues drain, unanswered inquiries go back (``Routing``)."""
+    """What follows a status change: queues drain, unanswered inquiries go back (``Events``)."""
 
     def agent_status_changed(self, agent_id: str, status: AgentStatus) -> Agent: ...
 

@@ -22,7 +22,7 @@ from kanal.adapters.dynamo import _connection, iso, queue_key, rating_json
 from kanal.adapters.models import InquiryItem, MemberItem, OrgItem
 from kanal.errors import Conflict, NotFound
 from kanal.model import Rating, Status
-from kanal.routing.org import Agent, AgentStatus, Figures, OnCall, Skills, Team
+from kanal.routing.roster import Agent, AgentStatus, Figures, OnCall, Skills, Team
 
 AGENT, TEAM, ONCALL = "agent", "team", "oncall"
 PROFILE = "PROFILE"
