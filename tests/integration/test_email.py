@@ -114,8 +114,10 @@ def test_a_spoofed_mail_from_a_known_customer_opens_a_flagged_inquiry_apart_and_
     opened = _message(local, first_id)["inquiry_id"]["S"]
     customer = customer_of(local, "email", sender)
     assert customer is not None
+    settled(local)  # ingest has finished with it: its contact is on the timeline
     before = _detail(local, http, admin_headers, opened)
     timeline_before = contacts_of(local, customer)
+    assert len(timeline_before) == 1
 
     # When a mail from the same address arrives that SES's checks do not vouch for (DMARC failed), in
     # answer to the customer's own mail
