@@ -913,7 +913,7 @@ def main(argv: list[str] | None = None) -> int:
     capacity = waiting_capacity(args)
     timings["waiting_capacity_s"] = round(time.monotonic() - began - sum(timings.values()), 1)
     capacity["probes"] = args.probes
-    results = {
+    results: dict[str, Any] = {
         "benchmark": "routing",
         "time_scale": TIME_SCALE,
         "rules": {"version": BENCH_RULES_VERSION, "sla_minutes_every_band": BENCH_SLA_MINUTES},
