@@ -23,7 +23,7 @@ Run with ``python benchmarks/bench_coldstart.py [--rounds N] [--installed] [--st
    figure within a few hundredths of its budget can fall either side of it from one run to the next.
    The project's modules are compiled to bytecode first, as pip compiles the third-party ones (a
    deployment should ship the kanal layer's bytecode for the same reason: Lambda's code directories are
-   read-only, so it cannot cache its own). Budgets (ARCHITECTURE.md): a webhook function at most 1.3x,
+   read-only, so it cannot cache its own). Budgets (docs/architecture.md): a webhook function at most 1.3x,
    every other function at most 1.6x.
 2. Layer sizes. The domain layer is the files under ``layers/kanal`` (what ``sam build`` copies; its
    requirements file installs nothing). The dependencies layer is what ``sam build`` packages for the
