@@ -29,6 +29,8 @@ from kanal.errors import BadRequest, KanalError
 from kanal.model import Inquiry
 
 if TYPE_CHECKING:
+    from chalice.app import Request
+
     from kanal.api.drafts import DraftsApi
     from kanal.api.forecast import ForecastApi
     from kanal.routing.casework import Casework
@@ -144,14 +146,21 @@ def route(path: str, method: str) -> Callable[[View], View]:
     return register
 
 
+def request() -> Request:
+    """The request a route is serving (Chalice sets it before it calls the route)."""
+    if app.current_request is None:
+        raise RuntimeError("no request is being served")
+    return app.current_request
+
+
 def params() -> dict[str, str]:
-    return dict(app.current_request.query_params or {})
+    return dict(request().query_params or {})
 
 
 def caller() -> Caller:
     """The signed-in agent as the organisation table has them now (one GetItem; 401 when unknown or
     disabled: API Gateway's authorizer does not see a sign-out)."""
-    return signed_in(caller_from_context(app.current_request.context), OrganisationStore())
+    return signed_in(caller_from_context(request().context), OrganisationStore())
 
 
 def created(body: dict[str, Any]) -> Response:
@@ -160,7 +169,7 @@ def created(body: dict[str, Any]) -> Response:
 
 def json_body() -> Any:
     try:
-        return json.loads(app.current_request.raw_body or b"null")
+        return json.loads(request().raw_body or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise BadRequest("body is not JSON") from error
 

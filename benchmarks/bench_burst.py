@@ -198,7 +198,7 @@ def figures(rate: dict[str, Any], burst: dict[str, Any]) -> list[dict[str, Any]]
             "note": "senders in this process, the stack in a child process, loopback HTTP"
             if p99 is not None and p99 <= ACK_P99_BUDGET_MS
             else "over budget: webhook, ingest and routing share one interpreter's GIL locally "
-            "(docs/decisions.md, 2026-12-01, what bounds the local drain)",
+            "(docs/benchmarks.md, diary: the local drain's bound)",
         },
         {
             "name": "burst deliveries acknowledged",

@@ -26,8 +26,8 @@ Run with ``python benchmarks/bench_coldstart.py [--rounds N] [--strict] [--no-bu
    ``wall_median_s``). Each target is imported right after an ``import boto3`` of its own, and its ratio is
    the median over the rounds of target / that boto3: a pair shares the moment's state of the core (the ratio
    of the medians is kept as ``ratio_of_medians``); pairs still scatter, so a figure within a few hundredths
-   of its budget can fall either side of it from run to run. Budgets (ARCHITECTURE.md): a webhook function at
-   most 1.3x, every other function at most 1.6x.
+   of its budget can fall either side of it from run to run. Budgets (docs/architecture.md): a webhook
+   function at most 1.3x, every other function at most 1.6x.
 3. Layer sizes: the deployed (arm64) artifact's ``DomainLayer`` and ``DependenciesLayer``, unzipped and
    zipped with deflate as ``sam deploy`` zips them; the budget is Lambda's quota of 250 MB unzipped for a
    function and all its layers together.

@@ -43,6 +43,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "growth.json"
 PAGE_ID = "104870982355621"
 TEAM, LEAD = "social", "lena"  # the routing decision's team and the detail's reader
 QUEUE_TEAM, QUEUE_LEAD = "growth-queue", "growth-lead"  # the queue's: nobody online to take from it
+QUEUE_LEAD_EMAIL = "growth-lead@velora.example"
 OTHER_TEAMS = 5
 RATIO_BUDGET = 1.1
 
@@ -109,7 +110,14 @@ def seed_agents(first: int, count: int) -> None:
         store.save_team(
             Team(QUEUE_TEAM, "Growth queue", lead=QUEUE_LEAD, channels=("email",), order=59), create=True
         )
-        lead = Agent(QUEUE_LEAD, "Queue lead", teams=(QUEUE_TEAM,), status=AgentStatus.OFFLINE)
+        lead = Agent(
+            QUEUE_LEAD,
+            "Queue lead",
+            email=QUEUE_LEAD_EMAIL,
+            teams=(QUEUE_TEAM,),
+            groups=("agents", "leads"),
+            status=AgentStatus.OFFLINE,
+        )
         store.save_agent(lead, create=True)
         for t in range(OTHER_TEAMS):
             store.save_team(
@@ -167,13 +175,22 @@ class Reads:
         return line
 
 
+def queue_lead_user(server: Any) -> None:
+    """The queue lead's sign-in user in the stack's Cognito (the lead reads the queue page)."""
+    from kanal.adapters.identity import CognitoIdentities
+    from kanal.routing.roster import Agent
+
+    pool = CognitoIdentities(server.stack.client("cognito-idp"), server.stack.resources["UserPool"])
+    pool.create(Agent(QUEUE_LEAD, "Queue lead", email=QUEUE_LEAD_EMAIL))
+
+
 def measure_size(server: Any, reads: Reads, detail_id: str) -> dict[str, Any]:
     from kanal.routing.wiring import events, tasks
-    from kanal_local.auth import mint
+    from kanal_local.auth import token_from
 
     http = requests.Session()
-    lead = {"Authorization": f"Bearer {mint(LEAD, groups=['agents', 'leads'])}"}
-    queue_lead = {"Authorization": f"Bearer {mint(QUEUE_LEAD, groups=['agents', 'leads'])}"}
+    lead = {"Authorization": f"Bearer {token_from(server.url, LEAD)}"}
+    queue_lead = {"Authorization": f"Bearer {token_from(server.url, QUEUE_LEAD)}"}
 
     def queue_page() -> None:
         answer = http.get(f"{server.url}/api/inquiries", params={"limit": "25"}, headers=queue_lead)
@@ -213,6 +230,7 @@ def run(small: int, large: int) -> dict[str, Any]:
         )
         timings: dict[str, float] = {"stack_start_s": round(time.monotonic() - began, 1)}
         seed_agents(0, small)
+        queue_lead_user(server)
         seed_inquiries(small)
         detail_id = new_comment()
         tasks().route(detail_id)  # the inquiry whose detail is read: routed, assigned, its message stored

@@ -25,6 +25,7 @@ import uuid
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import requests
 from summary import figure
@@ -66,7 +67,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run(deliveries: int, concurrency: int) -> dict[str, object]:
+def run(deliveries: int, concurrency: int) -> dict[str, Any]:
     from kanal_local.server import LocalServer
     from kanal_local.stack import LocalStack
 

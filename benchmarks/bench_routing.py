@@ -235,11 +235,11 @@ class Paths:
         events().responded(inquiry_id)
         self.waits(inquiry_id, 2)
         events().resolved(inquiry_id)
-        events = self.finished(inquiry_id)
+        recorded = self.finished(inquiry_id)
         assert routed is not None and routed.sla is not None
         in_time = routed.sla.warn_at is None or answered_at < routed.sla.warn_at
         return path_figures(
-            events, team=routed.team, assignee=routed.assignee, answered_in_time=in_time, escalations=0
+            recorded, team=routed.team, assignee=routed.assignee, answered_in_time=in_time, escalations=0
         )
 
     def timeout(self) -> dict[str, Any]:
@@ -254,10 +254,10 @@ class Paths:
         self.waits(inquiry_id, 4, timeout=window * 2 + 60)  # warning, tier 1, tier 2: the fourth wait
         escalated = DynamoStore().get_inquiry(inquiry_id)
         events().resolved(inquiry_id)
-        events = self.finished(inquiry_id)
+        recorded = self.finished(inquiry_id)
         assert escalated is not None and escalated.sla is not None
         return path_figures(
-            events,
+            recorded,
             team=escalated.team,
             assignee=escalated.assignee,
             warned=escalated.sla.warned,
@@ -283,11 +283,11 @@ class Paths:
         events().responded(inquiry_id)
         self.waits(inquiry_id, 4)
         events().resolved(inquiry_id)
-        events = self.finished(inquiry_id)
+        recorded = self.finished(inquiry_id)
         inquiry = DynamoStore().get_inquiry(inquiry_id)
         assert inquiry is not None
         return path_figures(
-            events, team=inquiry.team, assignee=inquiry.assignee, follow_up_joined=joined == inquiry_id
+            recorded, team=inquiry.team, assignee=inquiry.assignee, follow_up_joined=joined == inquiry_id
         )
 
 
@@ -913,7 +913,7 @@ def main(argv: list[str] | None = None) -> int:
     capacity = waiting_capacity(args)
     timings["waiting_capacity_s"] = round(time.monotonic() - began - sum(timings.values()), 1)
     capacity["probes"] = args.probes
-    results = {
+    results: dict[str, Any] = {
         "benchmark": "routing",
         "time_scale": TIME_SCALE,
         "rules": {"version": BENCH_RULES_VERSION, "sla_minutes_every_band": BENCH_SLA_MINUTES},

@@ -30,7 +30,7 @@ from __future__ import annotations
 import base64
 import math
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,9 +207,9 @@ def times_below(reference: float, cost: float) -> float:
 
 @dataclass
 class DynamoTally:
-    read_units: Counter[str] = field(default_factory=Counter)  # by table
-    write_units: Counter[str] = field(default_factory=Counter)
-    index_write_units: Counter[str] = field(default_factory=Counter)
+    read_units: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # by table
+    write_units: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    index_write_units: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     items_read: Counter[str] = field(default_factory=Counter)  # Query: ScannedCount, GetItem: the item
     estimated_reads: int = 0  # Query items dropped by a filter, sized as the mean of those returned
 
@@ -409,7 +409,7 @@ class AwsMeter:
         consistent = bool(params.get("ConsistentRead")) and not params.get("IndexName")
         self.dynamodb.read_units[table] += read_units(math.ceil(total), consistent)
         self.dynamodb.items_read[table] += scanned
-        partition = next(iter((params.get("ExpressionAttributeValues") or {}).values()), {})
+        partition: dict[str, Any] = next(iter((params.get("ExpressionAttributeValues") or {}).values()), {})
         where = f"{table}/{params['IndexName']}" if params.get("IndexName") else table
         self.reads.append(f"Query {where} {next(iter(partition.values()), '')} {scanned}")
 

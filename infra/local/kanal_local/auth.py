@@ -94,7 +94,7 @@ class LocalSignIn:
     def verify(self, token: str) -> dict[str, Any] | None:
         """The ID token's claims, or None when the authorizer would refuse it (401)."""
         try:
-            key = self._keys.get(jwt.get_unverified_header(token).get("kid"))
+            key = self._keys.get(str(jwt.get_unverified_header(token).get("kid")))
             if key is None:
                 return None
             claims: dict[str, Any] = jwt.decode(

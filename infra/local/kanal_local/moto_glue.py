@@ -105,7 +105,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import botocore.client
 import moto.dynamodb.models as dynamodb_models
@@ -122,7 +122,7 @@ from moto.core.utils import camelcase_to_underscores
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
-from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]  # as moto's
 from moto.iam.access_control import IAMPolicyStatement
 from moto.kms.models import kms_backends
 from moto.moto_api._internal import mock_random
@@ -174,7 +174,9 @@ _moto_boto_client_for = lambda_eval_utils.boto_client_for
 _moto_table_query = Table.query
 _moto_all_items = Table.all_items
 _moto_update_expression = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
-_update_expressions = classmethod(functools.lru_cache(maxsize=4096)(_moto_update_expression))
+_update_expressions = classmethod(
+    cast(Callable[..., Any], functools.lru_cache(maxsize=4096)(_moto_update_expression))
+)
 _moto_policy_match = IAMPolicyStatement._match
 _moto_create_id_token = CognitoIdpUserPool.create_id_token
 _moto_create_jwt = CognitoIdpUserPool.create_jwt
@@ -320,7 +322,8 @@ def _send_message_batch(client: Any, api_params: dict[str, Any]) -> dict[str, An
         return None
     successful = []
     for message in messages:
-        sent = {"Id": message.user_id, "MessageId": message.id, "MD5OfMessageBody": message.body_md5}
+        user_id = message.user_id  # type: ignore[attr-defined]  # moto's send_message_batch sets it
+        sent = {"Id": user_id, "MessageId": message.id, "MD5OfMessageBody": message.body_md5}
         if message.message_attributes:
             sent["MD5OfMessageAttributes"] = message.attribute_md5
         if queue.fifo_queue:
@@ -510,7 +513,9 @@ def _snapshots(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -
     saved: list[Snapshot] = []
     for entry in transact_items:
         for operation in entry.values():
-            table = backend.tables.get(operation.get("TableName")) if isinstance(operation, dict) else None
+            table = (
+                backend.tables.get(operation.get("TableName", "")) if isinstance(operation, dict) else None
+            )
             key = (operation.get("Item") or operation.get("Key") or {}) if table is not None else {}
             if table is None or table.hash_key_attr not in key:
                 continue  # moto refuses it before it writes anything
@@ -536,7 +541,7 @@ def _restore(saved: list[Snapshot]) -> None:
         elif item is None:
             table.items.pop(hash_value, None)
         else:
-            table.items[hash_value] = item
+            table.items[hash_value] = item  # type: ignore[assignment]  # moto types items for range keys only
 
 
 def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
@@ -910,7 +915,9 @@ def pre_token_event(pool: CognitoIdpUserPool, client_id: str, username: str) -> 
     """The V1_0 event Cognito sends (user-pool-lambda-pre-token-generation.html)."""
     user = pool._get_user(username)
     attributes = {a["Name"]: a["Value"] for a in user.attributes}
-    attributes.update({"sub": user.id, "cognito:user_status": str(user.status.value)})
+    attributes.update(
+        {"sub": user.id, "cognito:user_status": str(getattr(user.status, "value", user.status))}
+    )
     return {
         "version": "1",
         "triggerSource": f"TokenGeneration_{_token_flow.get()}",

@@ -109,7 +109,7 @@ class Foreground:
 
     def wait_turn(self) -> None:
         """Called before every AWS call: a background thread that finds a request in flight waits."""
-        if not self._in_flight or getattr(self._local, "depth", 0):
+        if not self._in_flight or getattr(self._local, "depth", 0) > 0:
             return
         deadline = time.monotonic() + self.limit
         with self._idle:

@@ -1,4 +1,4 @@
-"""The agent API's response shapes (see ARCHITECTURE.md's contract): domain models to JSON."""
+"""The agent API's response shapes (the contract in docs/architecture.md): domain models to JSON."""
 
 from __future__ import annotations
 
