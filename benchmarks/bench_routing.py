@@ -481,7 +481,7 @@ class Holder:
 
     def install(self) -> None:
         """See every routing task the local Lambda runtime runs: a finished `await_response` is a wait."""
-        from kanal_local import moto_glue
+        from kanal_local.emulator import needs
 
         dispatcher = self.server.stack.dispatcher
 
@@ -492,7 +492,7 @@ class Holder:
                     self.waiting.add(str(event["inquiry_id"]))
             return result, error
 
-        moto_glue.install(invoke)
+        needs.install(invoke)
 
     def start(self, channel: str, text: str) -> str:
         """A new inquiry written as ingest writes it, and its routing execution started."""
