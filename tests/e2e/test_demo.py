@@ -17,16 +17,21 @@ from tests.conftest import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_demo_routes_notifies_and_escalates_one_inquiry_tier_by_tier():
-    # Given `kanal local --demo`, at a time scale that lets the demo's clocks run in seconds
+def start_demo() -> subprocess.Popen[bytes]:
+    """`kanal local --demo` on free ports, at a time scale that lets the demo's clocks run in seconds."""
     env = {**os.environ, "KANAL_PORT": str(free_port()), "KANAL_AWS_PORT": str(free_port())}
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "kanal_local.cli", "local", "--demo", "--time-scale", "600"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def test_the_demo_routes_notifies_and_escalates_one_inquiry_tier_by_tier():
+    # Given `kanal local --demo`, at a time scale that lets the demo's clocks run in seconds
+    process = start_demo()
     assert process.stdout is not None
     lines: list[str] = []
     selector = selectors.DefaultSelector()
@@ -66,14 +71,7 @@ def test_the_demo_routes_notifies_and_escalates_one_inquiry_tier_by_tier():
 
 def test_ctrl_c_while_the_demo_replays_says_goodbye_in_one_line_and_exits_cleanly():
     # Given `make demo` replaying its sample traffic
-    env = {**os.environ, "KANAL_PORT": str(free_port()), "KANAL_AWS_PORT": str(free_port())}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kanal_local.cli", "local", "--demo", "--time-scale", "600"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    process = start_demo()
     assert process.stdout is not None
     seen = b""
     deadline = time.monotonic() + 120
