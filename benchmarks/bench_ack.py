@@ -94,7 +94,7 @@ def event(delivery: Any) -> dict[str, Any]:
 
 
 def measure(count: int) -> dict[str, Any]:
-    from kanal_local.load import summary_ms
+    from kanal_local.percentiles import summary_ms
     from kanal_local.traffic import Traffic
 
     sqs = NoopSqs()

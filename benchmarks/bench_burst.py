@@ -36,6 +36,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from kanal_local.emulator.speedups import wanted as emulator_speedups
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "burst.json"
 ACK_P99_BUDGET_MS = 50.0
@@ -268,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         "burst": burst,
         "figures": rows,
         "took_s": round(time.monotonic() - began, 1),
+        "emulator_speedups": emulator_speedups(),  # the emulator's (KANAL_EMULATOR_SPEEDUPS)
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),

@@ -52,6 +52,8 @@ import requests
 from seeding import eventually, number
 from summary import figure
 
+from kanal_local.emulator.speedups import wanted as emulator_speedups
+
 RESULTS = Path(__file__).resolve().parent / "results" / "cost.json"
 PAGE_ID = "104870982355621"
 PAGE_NAME = "Velora Fahrräder"
@@ -376,6 +378,7 @@ def measured(
         },
         "stack_start_s": round(started_s, 1),
         "lifecycles_s": round(played_s, 1),
+        "emulator_speedups": emulator_speedups(),  # the emulator's (KANAL_EMULATOR_SPEEDUPS)
         "python": platform.python_version(),
         "moto": version("moto"),
         "machine": platform.machine(),

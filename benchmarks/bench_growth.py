@@ -39,6 +39,8 @@ import requests
 from seeding import new_comment, number
 from summary import figure
 
+from kanal_local.emulator.speedups import wanted as emulator_speedups
+
 RESULTS = Path(__file__).resolve().parent / "results" / "growth.json"
 PAGE_ID = "104870982355621"
 TEAM, LEAD = "social", "lena"  # the routing decision's team and the detail's reader
@@ -282,6 +284,7 @@ def results_of(measured: dict[str, Any], small: int, large: int) -> dict[str, An
         "ratios": ratios,
         "reads": measured["sizes"],
         **measured["timings"],
+        "emulator_speedups": emulator_speedups(),  # the emulator's (KANAL_EMULATOR_SPEEDUPS)
         "python": platform.python_version(),
         "moto": version("moto"),
         "machine": platform.machine(),

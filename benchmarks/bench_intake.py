@@ -18,7 +18,6 @@ import hmac
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 import uuid
@@ -29,6 +28,9 @@ from typing import Any
 
 import requests
 from summary import figure
+
+from kanal_local.emulator.speedups import wanted as emulator_speedups
+from kanal_local.percentiles import percentile
 
 RESULTS = Path(__file__).resolve().parent / "results" / "intake.json"
 PAGE_ID = "104870982355621"
@@ -60,11 +62,6 @@ def delivery(index: int) -> tuple[bytes, str]:
         }
     ).encode()
     return body, comment
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def run(deliveries: int, concurrency: int) -> dict[str, Any]:
@@ -115,13 +112,14 @@ def run(deliveries: int, concurrency: int) -> dict[str, Any]:
         "concurrency": concurrency,
         "acknowledged_in_s": round(acknowledged, 3),
         "webhook_answer_ms": {
-            "p50": round(statistics.median(answers) * 1000, 1),
-            "p99": round(percentile(answers, 0.99) * 1000, 1),
+            "p50": round(float(percentile(answers, 50) or 0) * 1000, 1),
+            "p99": round(float(percentile(answers, 99) or 0) * 1000, 1),
             "max": round(max(answers) * 1000, 1),
         },
         "all_scored_in_s": round(stored, 3),
         "scored_per_second": round(deliveries / stored, 1),
         "lost": len(pending),
+        "emulator_speedups": emulator_speedups(),  # the emulator's (KANAL_EMULATOR_SPEEDUPS)
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),

@@ -23,6 +23,7 @@ from summary import figure
 
 from kanal.model import Author, Channel, Contact, CustomerContext, Inquiry, Visibility
 from kanal.priority import LocalSentiment, default_rules, score_inquiry
+from kanal_local.percentiles import percentile
 
 TARGET_PER_SECOND = 20_000
 RESULTS = Path(__file__).resolve().parent / "results" / "priority.json"
@@ -222,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         "inquiries_per_second": round(max(rates)),
         "inquiries_per_second_median": round(statistics.median(rates)),
         "latency_us": {
-            "p50": round(latencies[len(latencies) // 2], 1),
-            "p99": round(latencies[int(len(latencies) * 0.99)], 1),
+            "p50": round(float(percentile(latencies, 50) or 0), 1),
+            "p99": round(float(percentile(latencies, 99) or 0), 1),
             "max": round(latencies[-1], 1),
         },
         "target_per_second": TARGET_PER_SECOND,

@@ -32,7 +32,6 @@ import hmac
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,9 @@ from typing import Any
 import requests
 from seeding import eventually, new_comment, number
 from summary import figure
+
+from kanal_local.emulator.speedups import wanted as emulator_speedups
+from kanal_local.percentiles import percentile
 
 RESULTS = Path(__file__).resolve().parent / "results" / "routing.json"
 PAGE_ID = "104870982355621"
@@ -481,7 +483,7 @@ class Holder:
 
     def install(self) -> None:
         """See every routing task the local Lambda runtime runs: a finished `await_response` is a wait."""
-        from kanal_local import moto_glue
+        from kanal_local.emulator import needs
 
         dispatcher = self.server.stack.dispatcher
 
@@ -492,7 +494,7 @@ class Holder:
                     self.waiting.add(str(event["inquiry_id"]))
             return result, error
 
-        moto_glue.install(invoke)
+        needs.install(invoke)
 
     def start(self, channel: str, text: str) -> str:
         """A new inquiry written as ingest writes it, and its routing execution started."""
@@ -609,7 +611,7 @@ def observe_probes(server: Any, probes: list[str]) -> dict[str, Any]:
         "deadlines_due": len(values),
         "deadlines_run": len(fired),
         "on_time": sum(1 for v in fired if v <= ON_TIME_SECONDS),
-        "late_s_p50": round(statistics.median(fired), 2) if fired else None,
+        "late_s_p50": round(float(percentile(fired, 50) or 0), 2) if fired else None,
         "late_s_max": round(max(fired), 2) if fired else None,
         "all_on_time": bool(values) and all(v is not None and v <= ON_TIME_SECONDS for v in values),
     }
@@ -921,6 +923,7 @@ def main(argv: list[str] | None = None) -> int:
         "waiting_capacity": capacity,
         "run_s": round(time.monotonic() - began, 1),
         "part_s": timings,
+        "emulator_speedups": emulator_speedups(),  # the emulator's (KANAL_EMULATOR_SPEEDUPS)
         "python": platform.python_version(),
         "moto": version("moto"),
         "machine": platform.machine(),

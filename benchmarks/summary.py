@@ -3,9 +3,11 @@
 Reads each ``benchmarks/results/*.json`` that carries a ``figures`` list, each figure
 ``{"name", "value", "unit", "budget": number|null, "compare": "<="|">="|null, "ok": bool|null, "note"}``,
 and prints one row per figure: figure, value, budget, ok/MISS, note. A figure without a budget is shown
-with ``-`` (no verdict). A figure whose ``ok`` is missing is judged here from its value and budget. Run
-with ``python benchmarks/summary.py [--results DIR] [--strict]``; ``--strict`` exits 1 when a figure
-misses.
+with ``-`` (no verdict). A figure whose ``ok`` is missing is judged here from its value and budget. A
+results file of a benchmark that ran the emulator says whether the emulator's speed-ups were on
+(``"emulator_speedups": true|false``, `kanal_local/emulator/speedups.py`): the summary ends with a line
+naming the files of each, and the note of every figure measured without them says so. Run with
+``python benchmarks/summary.py [--results DIR] [--strict]``; ``--strict`` exits 1 when a figure misses.
 """
 
 from __future__ import annotations
@@ -53,8 +55,12 @@ def judge(value: Any, budget: Any, compare: Any) -> bool | None:
     return bool(value <= budget) if compare == "<=" else bool(value >= budget)
 
 
+SPEEDUPS_OFF = "emulator speed-ups off"
+
+
 def load(directory: Path) -> list[tuple[str, dict[str, Any]]]:
-    """(results file name, figure) of every figure in the directory's results files, by file name."""
+    """(results file name, figure) of every figure in the directory's results files, by file name; the
+    note of a figure measured with the emulator's speed-ups off starts with `SPEEDUPS_OFF`."""
     rows = []
     for path in sorted(directory.glob("*.json")):
         try:
@@ -65,8 +71,32 @@ def load(directory: Path) -> list[tuple[str, dict[str, Any]]]:
         figures = document.get("figures") if isinstance(document, dict) else None
         if not isinstance(figures, list):
             continue
-        rows.extend((path.stem, f) for f in figures if isinstance(f, dict))
+        off = document.get("emulator_speedups") is False
+        for item in figures:
+            if isinstance(item, dict):
+                note = "; ".join(n for n in (SPEEDUPS_OFF if off else "", str(item.get("note") or "")) if n)
+                rows.append((path.stem, {**item, "note": note} if off else item))
     return rows
+
+
+def speedups(directory: Path) -> dict[str, list[str]]:
+    """The results files whose benchmark ran the emulator, by whether its speed-ups were "on" or "off"."""
+    found: dict[str, list[str]] = {"on": [], "off": []}
+    for path in sorted(directory.glob("*.json")):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        flag = document.get("emulator_speedups") if isinstance(document, dict) else None
+        if isinstance(flag, bool):
+            found["on" if flag else "off"].append(path.stem)
+    return found
+
+
+def speedups_line(found: dict[str, list[str]]) -> str | None:
+    """`emulator speed-ups: on in burst, cost; off in routing`, or None when no file says."""
+    parts = [f"{state} in {', '.join(names)}" for state, names in found.items() if names]
+    return f"emulator speed-ups: {'; '.join(parts)}" if parts else None
 
 
 def verdict(item: Mapping[str, Any]) -> str:
@@ -123,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     missed = sum(1 for r in rows if r[3] in ("MISS", "?"))
     kept = sum(1 for r in rows if r[3] == "ok")
     print(f"{kept} within budget, {missed} missed, {len(rows) - kept - missed} without a budget")
+    line = speedups_line(speedups(args.results))
+    if line:
+        print(line)
     return 1 if args.strict and missed else 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import signal
 import subprocess
 import sys
 import time
@@ -16,16 +17,21 @@ from tests.conftest import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_demo_routes_notifies_and_escalates_one_inquiry_tier_by_tier():
-    # Given `kanal local --demo`, at a time scale that lets the demo's clocks run in seconds
+def start_demo() -> subprocess.Popen[bytes]:
+    """`kanal local --demo` on free ports, at a time scale that lets the demo's clocks run in seconds."""
     env = {**os.environ, "KANAL_PORT": str(free_port()), "KANAL_AWS_PORT": str(free_port())}
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "kanal_local.cli", "local", "--demo", "--time-scale", "600"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def test_the_demo_routes_notifies_and_escalates_one_inquiry_tier_by_tier():
+    # Given `kanal local --demo`, at a time scale that lets the demo's clocks run in seconds
+    process = start_demo()
     assert process.stdout is not None
     lines: list[str] = []
     selector = selectors.DefaultSelector()
@@ -61,3 +67,28 @@ def test_the_demo_routes_notifies_and_escalates_one_inquiry_tier_by_tier():
     assert link.startswith("http://127.0.0.1:") and page is not None, output
     assert page.status_code == 200 and '<script type="module" src="/assets/app.js">' in page.text
     assert "Traceback" not in output and '"level":' not in output and "Warning:" not in output, output
+
+
+def test_ctrl_c_while_the_demo_replays_says_goodbye_in_one_line_and_exits_cleanly():
+    # Given `make demo` replaying its sample traffic
+    process = start_demo()
+    assert process.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and b"POST /webhooks/meta" not in seen:
+            chunk = os.read(process.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            seen += chunk
+        # When the newcomer presses Ctrl-C in the middle of it
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    # Then the stack says goodbye in one line, with no traceback, and exits 0 (stopped as asked)
+    after = rest.decode("utf-8", "replace")
+    assert process.returncode == 0, seen.decode() + after
+    assert after.strip().splitlines()[-1] == "stopping Kanal local stack", after
+    assert "Traceback" not in after and "Error" not in after, after

@@ -68,3 +68,21 @@ def test_a_figure_without_ok_is_judged_here_and_an_unreadable_file_is_shown(tmp_
     out = capsys.readouterr().out
     assert "MISS" in next(line for line in out.splitlines() if "p99" in line)
     assert "(unreadable)" in out and "JSONDecodeError" in out
+
+
+def test_the_summary_says_which_benchmarks_ran_the_emulator_with_its_speedups_and_which_without(
+    tmp_path, capsys
+):
+    # Given results of two benchmarks on the emulator, one measured without its speed-ups, and one without it
+    ack = summary.figure("ack p99", 20.0, "ms", 50, "<=", "200/s")
+    write(tmp_path, "burst", {"emulator_speedups": True, "figures": [ack]})
+    write(tmp_path, "routing", {"emulator_speedups": False, "figures": [summary.figure("drain", 9.0, "/s")]})
+    write(tmp_path, "priority", {"figures": [summary.figure("score p99", 30.0, "us")]})
+    # When the summary is printed
+    assert summary.main(["--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    # Then it ends with which were measured with the speed-ups and which without
+    assert out.strip().splitlines()[-1] == "emulator speed-ups: on in burst; off in routing"
+    # And a figure measured without them says so in its note; the others keep theirs
+    rows = {line.split()[0]: line for line in out.splitlines() if line.startswith(("burst", "routing"))}
+    assert rows["routing:"].endswith("emulator speed-ups off") and rows["burst:"].endswith("200/s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 
 import pytest
 
@@ -75,3 +76,36 @@ def test_kanal_token_signs_in_at_the_url_flag_then_kanal_port_then_the_running_s
     assert cli.local_url(None, {}) == "http://127.0.0.1:9200"
     (tmp_path / f"kanal-local-{os.getuid()}.json").write_text('{"url": "http://x", "pid": 999999999}')
     assert cli.local_url(None, {}) == "http://127.0.0.1:8787"  # that one stopped
+
+
+def _listening() -> socket.socket:
+    """A socket holding a port, as another program would."""
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen()
+    return held
+
+
+def test_a_taken_emulator_port_stops_kanal_local_at_once_with_one_line_naming_port_and_flag(capsys):
+    # Given another program on the port after kanal local's own (the emulator's default)
+    for _ in range(20):
+        held = _listening()
+        taken = held.getsockname()[1]
+        if cli.unavailable("127.0.0.1", taken - 1) is None:
+            break
+        held.close()
+    with held:
+        # When kanal local starts on the port before it
+        code = cli.main(["local", "--port", str(taken - 1)])
+    # Then it exits non-zero before anything starts, with one line that says how to change it
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1 and f"port {taken}" in err and "--aws-port" in err, err
+
+
+def test_a_taken_gateway_port_names_the_port_flag(capsys):
+    with _listening() as held:
+        taken = held.getsockname()[1]
+        code = cli.main(["local", "--port", str(taken), "--aws-port", "0"])
+    err = capsys.readouterr().err
+    assert code == 1 and f"port {taken}" in err and "--port" in err and "--aws-port" not in err, err

@@ -12,7 +12,9 @@ from kanal.channels import normalise_record, split_delivery
 from kanal.channels.email import parse_email
 from kanal.channels.signatures import verify_meta_signature, verify_x_signature
 from kanal_local.cli import main
-from kanal_local.load import Plan, duration_value, percentile, rate_value, summary_ms
+from kanal_local.load import Plan
+from kanal_local.load.flags import duration_value, rate_value
+from kanal_local.percentiles import percentile, summary_ms
 from kanal_local.traffic import MIX, Traffic, mix_of
 
 SECRETS = {"meta": "m-secret", "x": "x-secret"}

@@ -1,6 +1,6 @@
 """Local sign-in, the way AWS signs agents in: through the user pool of `template.yaml`, deployed into
-the emulator's Cognito (moto_glue 20.), with Kanal's pre-token-generation trigger run by the local
-runtime (moto_glue 21.).
+the emulator's Cognito (emulator/cognito.py, 12.), with Kanal's pre-token-generation trigger run by the local
+runtime (emulator/cognito.py, 13.).
 
 - `LocalSignIn.sign_in(agent_id)`: the agent's ID token from the emulator's Cognito. Managed login with
   its password and TOTP code cannot run here, so the stack signs in as an administrator would:
@@ -23,7 +23,7 @@ from typing import Any
 import jwt
 from botocore.exceptions import ClientError
 
-from kanal_local.moto_glue import cognito_jwks
+from kanal_local.emulator.cognito import cognito_jwks
 
 LOCAL_CLIENT = "kanal-local-sign-in"
 

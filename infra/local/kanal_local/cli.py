@@ -9,6 +9,7 @@ import logging
 import math
 import os
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -23,6 +24,7 @@ from kanal_local import dlq
 from kanal_local.server import DEFAULT_PORT
 
 if TYPE_CHECKING:
+    from kanal_local.server import LocalServer
     from kanal_local.stack import LocalStack
 
 # `--demo` runs at this scale unless told otherwise: the unanswered inquiry due first (an hour's target at
@@ -72,6 +74,46 @@ def local_stack(args: argparse.Namespace, port: int) -> LocalStack:
     return LocalStack(aws_port=aws_port, parameters=parameters)
 
 
+def unavailable(host: str, port: int) -> str | None:
+    """Why nothing can listen on host:port now (e.g. "Address already in use"), or None if it can. Bound
+    as the servers bind (SO_REUSEADDR), so a port left in TIME_WAIT by an earlier run is free."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            return error.strerror or str(error)
+    return None
+
+
+def ports_taken(stack: LocalStack, port: int) -> str | None:
+    """The one-line error for a port `kanal local` cannot listen on (naming the port and the flag that
+    changes it), or None. Checked before anything starts: the emulator's server would otherwise wait
+    forever for a port it never gets."""
+    wanted = [(port, "--port", "KANAL_PORT", "the gateway")]
+    if stack.aws_port is not None:
+        wanted.append((stack.aws_port, "--aws-port", "KANAL_AWS_PORT", "the emulator's AWS endpoint"))
+    for number, flag, variable, role in wanted:
+        reason = unavailable("127.0.0.1", number)
+        if reason is not None:
+            return (
+                f"kanal: cannot listen on port {number} for {role} ({reason}); "
+                f"choose another with {flag} (or ${variable})"
+            )
+    return None
+
+
+def run_demo(server: LocalServer, stopping: threading.Event) -> None:
+    """The demo's replay; once the stack is stopping, whatever its requests meet ends it quietly."""
+    from kanal_local.demo import replay
+
+    try:
+        replay(server)
+    except Exception:
+        if not stopping.is_set():
+            raise
+
+
 def cmd_local(args: argparse.Namespace) -> int:
     from kanal_local.server import LocalServer
 
@@ -86,6 +128,10 @@ def cmd_local(args: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as error:
         print(f"kanal: KANAL_TIME_SCALE: {error}", file=sys.stderr)
         return 2
+    taken = ports_taken(stack, port)
+    if taken is not None:
+        print(taken, file=sys.stderr)
+        return 1
     server = LocalServer(stack=stack, port=port)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -93,10 +139,8 @@ def cmd_local(args: argparse.Namespace) -> int:
     server.start()
     running = announce(server.url)
     print(server.banner(), flush=True)
-    if args.demo:
-        from kanal_local.demo import replay
-
-        threading.Thread(target=replay, args=(server,), name="demo", daemon=True).start()
+    if args.demo and not stopping.is_set():
+        threading.Thread(target=run_demo, args=(server, stopping), name="demo", daemon=True).start()
     stopping.wait()
     print("stopping Kanal local stack", flush=True)
     running.unlink(missing_ok=True)

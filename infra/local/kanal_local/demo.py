@@ -6,9 +6,6 @@ routing state machine; the queue is read back through the agent API.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
 import uuid
@@ -18,6 +15,7 @@ import requests
 
 from kanal_local.auth import token_from
 from kanal_local.server import LocalServer, local_secret
+from kanal_local.signing import sign_meta, sign_x
 
 PAGE_ID = "104870982355621"
 X_ACCOUNT = "1577013220012345678"
@@ -192,11 +190,9 @@ def samples() -> list[tuple[str, dict[str, Any]]]:
 def post(base: str, source: str, payload: dict[str, Any]) -> int:
     body = json.dumps(payload).encode()
     if source == "meta":
-        digest = hmac.new(local_secret("meta-app-secret").encode(), body, hashlib.sha256).hexdigest()
-        headers = {"X-Hub-Signature-256": f"sha256={digest}"}
+        headers = {"X-Hub-Signature-256": sign_meta(body, local_secret("meta-app-secret"))}
     else:
-        digest_b = hmac.new(local_secret("x-consumer-secret").encode(), body, hashlib.sha256).digest()
-        headers = {"x-twitter-webhooks-signature": "sha256=" + base64.b64encode(digest_b).decode()}
+        headers = {"x-twitter-webhooks-signature": sign_x(body, local_secret("x-consumer-secret"))}
     response = requests.post(f"{base}/webhooks/{source}", data=body, headers=headers, timeout=10)
     return response.status_code
 

@@ -1,6 +1,6 @@
 """Every e-mail the local stack sent through SES, as the recipient's mail client would see it.
 
-moto keeps what SES accepted (`moto_glue.sent_emails`); here each message is parsed as its recipient would
+moto keeps what SES accepted (`needs.sent_emails`); here each message is parsed as its recipient would
 read it. In AWS, SES replaces the Message-ID of a sent message with `<MessageId@<region>.amazonses.com>`;
 the emulator does not rewrite the raw message, so the item's `message_id` and its `Message-ID` header are
 that SES id, exactly as `kanal.channels.outbound.email` records it for the reply. Nothing here is logged.
@@ -14,7 +14,7 @@ from email.parser import BytesParser
 from typing import Any
 
 from kanal.channels.outbound.email import ses_message_id
-from kanal_local.moto_glue import SentEmail
+from kanal_local.emulator.needs import SentEmail
 
 
 def email_item(sent: SentEmail, region: str) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def load_role(iam: Any, role_arn: str) -> RolePolicies:
 @dataclass(frozen=True)
 class Lookups:
     """Names AWS authorises a call on that its parameters do not carry; the emulator's state answers them
-    (`moto_glue.install` sets `lookups`): a secret's full ARN (with the six characters Secrets Manager
+    (`emulator.needs.install` sets `lookups`): a secret's full ARN (with the six characters Secrets Manager
     appends to its name) and the KMS key ARN of an encrypted topic (None: not encrypted)."""
 
     secret_arn: Callable[[str, str], str] = lambda region, secret: (

@@ -1,6 +1,6 @@
 """Every SNS e-mail and SMS the local stack would have sent, in the order they were published.
 
-The emulator delivers nothing to `email`, `email-json` or `sms` subscriptions; `moto_glue` hands each
+The emulator delivers nothing to `email`, `email-json` or `sms` subscriptions; `emulator.needs` hands each
 delivery it would have made, after the subscription's filter policy, to `NotificationLog.record`.
 `GET /local/notifications` lists them. Publishes happen in many threads (handlers, Step Functions tasks),
 so the log is guarded by a lock. Nothing here is logged: the items carry addresses and message text.
@@ -13,7 +13,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from kanal_local.moto_glue import Delivery
+from kanal_local.emulator.needs import Delivery
 
 # Message attributes the notifying code sets on each publish (see docs/local.md).
 ALWAYS = ("kind", "inquiry_id", "recipient")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kanal_local import iam
-from kanal_local.moto_glue import error_payload
+from kanal_local.emulator.needs import error_payload
 
 log = logging.getLogger("kanal.local")
 

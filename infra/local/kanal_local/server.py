@@ -188,7 +188,7 @@ class LocalServer:
 
     def _emails(self, request: Request) -> Response:
         from kanal_local.emails import email_items
-        from kanal_local.moto_glue import sent_emails
+        from kanal_local.emulator.needs import sent_emails
 
         sent = sent_emails(self.stack.account, self.stack.region)
         return _json(200, {"items": email_items(sent, self.stack.region)})
@@ -197,7 +197,7 @@ class LocalServer:
         """The record keys the ingest queue holds (waiting, delayed or in flight), for the books of
         `kanal load`: what is still queued is not lost. Reading them receives nothing."""
         from kanal_local.dlq import record_of
-        from kanal_local.moto_glue import queued_bodies
+        from kanal_local.emulator.needs import queued_bodies
 
         bodies = queued_bodies(self.stack.account, self.stack.region, self.stack.outputs["IngestQueueUrl"])
         keys = Counter(str(record_of(body).get("key")) for body in bodies)

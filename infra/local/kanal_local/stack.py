@@ -22,8 +22,9 @@ import boto3
 from moto import mock_aws
 from moto.cloudformation.parsing import NULL_MODELS, get_model_map
 
-from kanal_local import iam, moto_glue
+from kanal_local import iam
 from kanal_local.auth import LocalSignIn
+from kanal_local.emulator import needs, speedups
 from kanal_local.notifications import NotificationLog
 from kanal_local.pollers import SqsPoller
 from kanal_local.runtime import Dispatcher, LocalFunction
@@ -157,6 +158,7 @@ class LocalStack:
     root: Path = ROOT
     poll: bool = True
     aws_port: int | None = None  # serve the emulator's AWS endpoint here (for `kanal dlq` and inspection)
+    emulator_speedups: bool = field(default_factory=speedups.wanted)  # off: KANAL_EMULATOR_SPEEDUPS=off
     dispatcher: Dispatcher = field(default_factory=Dispatcher)
     unsupported: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
@@ -202,14 +204,12 @@ class LocalStack:
             }
         )
         self._mock.start()
-        moto_glue.install(
-            self.dispatcher.invoke, self.notifications.record, self.dispatcher.foreground.wait_turn
-        )
+        needs.install(self.dispatcher.invoke, self.notifications.record, self.dispatcher.foreground.wait_turn)
+        if self.emulator_speedups:
+            speedups.install()
         try:
             if self.aws_port is not None:
-                from moto.server import ThreadedMotoServer
-
-                self._endpoint = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
+                self._endpoint = needs.Endpoint(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
                 self._endpoint.start()
             self._deploy()
         except Exception:
@@ -230,7 +230,7 @@ class LocalStack:
         for logical_id, resource in cfn["Resources"].items():
             if resource["Type"] in ("AWS::Lambda::Function", "AWS::Lambda::LayerVersion"):
                 s3.put_object(Bucket=LOCAL_CODE_BUCKET, Key=f"{logical_id}.zip", Body=_empty_zip())
-        moto_glue.inline_definition_substitutions(cfn)
+        needs.inline_definition_substitutions(cfn)
         removed_subscriptions = {
             logical_id: resource["Properties"]
             for logical_id, resource in cfn["Resources"].items()
@@ -260,8 +260,8 @@ class LocalStack:
         for page in paginator.paginate(StackName=STACK_NAME):
             for resource in page["StackResourceSummaries"]:
                 self.resources[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
-        moto_glue.mirror_state_machines(iam.ACCOUNT, REGION)
-        moto_glue.key_policies_as_text(iam.ACCOUNT, REGION)
+        needs.mirror_state_machines(iam.ACCOUNT, REGION)
+        needs.key_policies_as_text(iam.ACCOUNT, REGION)
         self._register_functions()
         self._subscribe(removed_subscriptions)
         self.sign_in = LocalSignIn(self.client("cognito-idp"), self.resources["UserPool"], REGION)
@@ -317,7 +317,7 @@ class LocalStack:
             )
 
     def start_pollers(self) -> None:
-        for mapping in moto_glue.detach_sqs_mappings(iam.ACCOUNT, REGION):
+        for mapping in needs.detach_sqs_mappings(iam.ACCOUNT, REGION):
             poller = SqsPoller(self.dispatcher, mapping, REGION)
             poller.start()
             self.pollers.append(poller)
@@ -334,7 +334,8 @@ class LocalStack:
         if self._endpoint is not None:
             self._endpoint.stop()
             self._endpoint = None
-        moto_glue.uninstall()
+        speedups.uninstall()
+        needs.uninstall()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

@@ -1,4 +1,5 @@
-"""Where the local stack reaches into the emulator: each fails here, loudly, if an upgrade moves it."""
+"""What the emulator needs to run the template (emulator/needs.py, cognito.py): each fails here, loudly, if an
+upgrade moves it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import botocore.exceptions
 from moto.awslambda.models import LambdaFunction
 from moto.sqs.models import Queue
 
-from kanal_local import moto_glue
+from kanal_local.emulator import cognito as emulator_cognito
+from kanal_local.emulator import needs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,7 +50,7 @@ def test_definition_substitutions_are_spliced_without_touching_asl_context_paths
             }
         }
     }
-    moto_glue.inline_definition_substitutions(cfn)
+    needs.inline_definition_substitutions(cfn)
     joined = cfn["Resources"]["M"]["Properties"]["DefinitionString"]["Fn::Join"]
     assert joined[0] == "" and {"Fn::GetAtt": ["F", "Arn"]} in joined[1]
     text = "".join(p for p in joined[1] if isinstance(p, str))
@@ -77,7 +79,7 @@ def test_cloudformation_state_machines_are_executable(local):
 def test_the_sns_delivery_hook_wraps_a_publish_whose_shape_it_knows():
     from moto.sns.models import Subscription
 
-    assert list(inspect.signature(moto_glue._moto_subscription_publish).parameters) == [
+    assert list(inspect.signature(needs._moto_subscription_publish).parameters) == [
         "self",
         "message",
         "message_id",
@@ -126,7 +128,7 @@ def _notify(sns, topic: str, recipient: str, deliver: list[str], inquiry_id: str
 def test_email_and_sms_deliveries_are_recorded_as_the_filter_policies_route_them(local):
     from moto.sns.models import Subscription
 
-    assert Subscription.publish is moto_glue._sns_publish  # installed by the stack
+    assert Subscription.publish is needs._sns_publish  # installed by the stack
     # Given agents A and B, each with an e-mail and an SMS subscription filtered on recipient and deliver
     sns, run = local.stack.client("sns"), uuid.uuid4().hex[:8]
     topic = sns.create_topic(Name=f"glue-deliveries-{run}")["TopicArn"]
@@ -213,346 +215,11 @@ def test_mail_ses_sent_is_read_from_the_emulators_backend(local):
     message_id = ses.send_raw_email(Source=f"service@glue-{run}.test", RawMessage={"Data": raw})["MessageId"]
     # Then the glue lists it with SES's id, its sender and recipients, and the raw message
     [sent] = [
-        m
-        for m in moto_glue.sent_emails(local.stack.account, local.stack.region)
-        if m.message_id == message_id
+        m for m in needs.sent_emails(local.stack.account, local.stack.region) if m.message_id == message_id
     ]
     assert sent.source == f"service@glue-{run}.test"
     assert any(f"kunde-{run}@example.org" in d for d in sent.destinations)
     assert f"In-Reply-To: <in-{run}@example.org>" in sent.raw and sent.raw.endswith("Hallo!\r\n")
-
-
-def test_dynamodb_transactions_leave_no_table_copies_behind(local):
-    from moto.core.model_instances import model_data
-
-    # Given the emulator's DynamoDB model classes
-    models = model_data["dynamodb"].values()
-    # When a transaction runs (moto deep-copies the tables it touches to roll back)
-    dynamodb, table = local.stack.client("dynamodb"), local.stack.environment["KANAL_ORGANISATION_TABLE"]
-    item = {"pk": {"S": f"GLUE#{uuid.uuid4().hex}"}, "sk": {"S": "PROFILE"}}
-    dynamodb.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": item}}])
-    # Then no model registry keeps those copies (they would grow with the square of the inquiries)
-    assert all(len(model.instances_tracked) == 0 for model in models)
-
-
-def test_a_cancelled_transaction_puts_back_exactly_the_items_it_named_without_copying_the_table(
-    local, monkeypatch
-):
-    import copy
-
-    import pytest
-    from botocore.exceptions import ClientError
-    from moto.dynamodb.models.table import Table
-
-    dynamodb, table = local.stack.client("dynamodb"), local.stack.environment["KANAL_ORGANISATION_TABLE"]
-    tag = uuid.uuid4().hex
-
-    def key(name: str) -> dict:
-        return {"pk": {"S": f"GLUE#{tag}#{name}"}, "sk": {"S": "PROFILE"}}
-
-    def read(name: str) -> dict | None:
-        return dynamodb.get_item(TableName=table, Key=key(name), ConsistentRead=True).get("Item")
-
-    # Given two items, one to change and one to delete, and a key that does not exist yet
-    dynamodb.put_item(TableName=table, Item={**key("kept"), "n": {"N": "1"}})
-    dynamodb.put_item(TableName=table, Item={**key("gone"), "n": {"N": "2"}})
-    copied: list[str] = []
-    original = copy.deepcopy
-
-    def counting(value, memo=None):
-        if isinstance(value, Table):
-            copied.append(value.name)
-        return original(value, memo)
-
-    monkeypatch.setattr(copy, "deepcopy", counting)
-    # When a transaction updates the first, deletes the second, adds the third and then fails a condition
-    with pytest.raises(ClientError) as refused:
-        dynamodb.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": table,
-                        "Key": key("kept"),
-                        "UpdateExpression": "SET n = :n",
-                        "ExpressionAttributeValues": {":n": {"N": "9"}},
-                    }
-                },
-                {"Delete": {"TableName": table, "Key": key("gone")}},
-                {"Put": {"TableName": table, "Item": {**key("new"), "n": {"N": "3"}}}},
-                {
-                    "ConditionCheck": {
-                        "TableName": table,
-                        "Key": key("absent"),
-                        "ConditionExpression": "attribute_exists(pk)",
-                    }
-                },
-            ]
-        )
-    # Then it is cancelled, every item is as it was, and no table was copied to get there
-    assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
-    assert read("kept")["n"] == {"N": "1"}
-    assert read("gone")["n"] == {"N": "2"}
-    assert read("new") is None
-    assert copied == []
-    # And a transaction that succeeds writes everything it names
-    dynamodb.transact_write_items(
-        TransactItems=[
-            {"Delete": {"TableName": table, "Key": key("gone")}},
-            {"Put": {"TableName": table, "Item": {**key("new"), "n": {"N": "3"}}}},
-        ]
-    )
-    assert read("gone") is None and read("new")["n"] == {"N": "3"}
-
-
-def test_sqs_sends_and_receives_do_not_count_the_queue_but_its_attributes_still_do(local, monkeypatch):
-    sqs = local.stack.client("sqs")
-    url = sqs.create_queue(QueueName=f"glue-{uuid.uuid4().hex[:12]}")["QueueUrl"]
-    fifo = sqs.create_queue(
-        QueueName=f"glue-{uuid.uuid4().hex[:12]}.fifo",
-        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
-    )["QueueUrl"]
-    sqs.send_message_batch(
-        QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"record {i}"} for i in range(10)]
-    )
-    counted: list[str] = []
-    original = Queue.approximate_number_of_messages
-
-    def counting(self: Queue) -> int:
-        counted.append(self.name)
-        return original.fget(self)
-
-    monkeypatch.setattr(Queue, "approximate_number_of_messages", property(counting))
-    # When a record is sent and a batch received on a queue that holds ten
-    sqs.send_message(QueueUrl=url, MessageBody="record 10")
-    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5)["Messages"]
-    # Then neither walked the queue's messages to count them (that made a send cost the queue's depth)
-    assert len(received) == 5 and counted == []
-    # And GetQueueAttributes still counts: 6 visible, 5 in flight
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    assert (
-        attributes["ApproximateNumberOfMessages"],
-        attributes["ApproximateNumberOfMessagesNotVisible"],
-    ) == (
-        "6",
-        "5",
-    )
-    # And a FIFO queue's content-based deduplication (read from the attributes during a send) still holds
-    for _ in range(2):
-        sqs.send_message(QueueUrl=fifo, MessageBody="same body", MessageGroupId="g")
-    assert len(sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10)["Messages"]) == 1
-
-
-def test_a_batch_sent_straight_to_the_backend_lands_as_before_and_fires_botocores_events(local):
-    import pytest
-    from botocore.exceptions import ClientError, ParamValidationError
-
-    sqs = local.stack.client("sqs")
-    url = sqs.create_queue(QueueName=f"glue-{uuid.uuid4().hex[:12]}")["QueueUrl"]
-    seen: list[str] = []
-    sqs.meta.events.register("before-parameter-build.sqs.SendMessageBatch", lambda **_: seen.append("before"))
-    sqs.meta.events.register("after-call.sqs.SendMessageBatch", lambda parsed, **_: seen.append("after"))
-    attributes = {"kind": {"DataType": "String", "StringValue": "comment"}}
-    # When a batch of two is sent, one with a message attribute
-    answer = sqs.send_message_batch(
-        QueueUrl=url,
-        Entries=[
-            {"Id": "a", "MessageBody": "first", "MessageAttributes": attributes},
-            {"Id": "b", "MessageBody": "second"},
-        ],
-    )
-    # Then both are answered as SQS answers (ids, body MD5s) and the hooks saw the call once
-    assert sorted(s["Id"] for s in answer["Successful"]) == ["a", "b"] and answer["Failed"] == []
-    assert all(len(s["MD5OfMessageBody"]) == 32 for s in answer["Successful"])
-    assert seen == ["before", "after"]
-    # And both are on the queue with their attributes
-    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])["Messages"]
-    by_body = {m["Body"]: m for m in got}
-    assert set(by_body) == {"first", "second"}
-    assert by_body["first"]["MessageAttributes"]["kind"]["StringValue"] == "comment"
-    # And bad input fails as before: botocore's validation, and SQS's own errors from the usual path
-    with pytest.raises(ParamValidationError):
-        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "a"}])
-    with pytest.raises(ClientError) as duplicate:
-        sqs.send_message_batch(
-            QueueUrl=url, Entries=[{"Id": "x", "MessageBody": "1"}, {"Id": "x", "MessageBody": "2"}]
-        )
-    assert "BatchEntryIdsNotDistinct" in duplicate.value.response["Error"]["Code"]
-    with pytest.raises(ClientError) as missing:
-        sqs.send_message_batch(QueueUrl=url + "-gone", Entries=[{"Id": "a", "MessageBody": "x"}])
-    assert "NonExistentQueue" in missing.value.response["Error"]["Code"]
-
-
-def test_a_state_machine_definition_is_parsed_once_and_each_execution_gets_its_own_program():
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-
-    definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
-    first, tree = AmazonStateLanguageParser.parse(definition)
-    second, same_tree = AmazonStateLanguageParser.parse(definition)
-    assert same_tree is tree and second is not first
-
-
-RICH_ITEM = {
-    "pk": {"S": "GLUE#rich"},
-    "sk": {"S": "PROFILE"},
-    "empty": {"S": ""},
-    "text": {"S": "Grüße, bitte helft mir"},
-    "number": {"N": "12.50"},
-    "binary": {"B": b"\x00\x01kanal"},
-    "strings": {"SS": ["a", "b"]},
-    "numbers": {"NS": ["1", "2.5"]},
-    "binaries": {"BS": [b"\x02", b"\x03"]},
-    "flag": {"BOOL": False},
-    "nothing": {"NULL": True},
-    "nested": {
-        "M": {
-            "list": {"L": [{"S": "x"}, {"N": "1"}, {"M": {"deep": {"BOOL": True}}}, {"L": []}]},
-            "map": {"M": {}},
-            "blob": {"B": b"\xff"},
-        }
-    },
-}
-
-
-def test_dynamodb_answers_are_the_json_moto_writes_and_read_back_unchanged(local):
-    from moto.core.serialize import JSONSerializer, XFormedAttributePicker
-    from moto.core.utils import get_service_model
-
-    # Given an item with every kind of attribute value DynamoDB has, nested
-    dynamodb, table = local.stack.client("dynamodb"), local.stack.environment["KANAL_ORGANISATION_TABLE"]
-    item = {**RICH_ITEM, "pk": {"S": f"GLUE#{uuid.uuid4().hex}"}}
-    dynamodb.put_item(TableName=table, Item=item)
-    # When it is read back (GetItem), updated (ALL_NEW) and queried through the emulator
-    got = dynamodb.get_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]}, ConsistentRead=True)
-    updated = dynamodb.update_item(
-        TableName=table,
-        Key={"pk": item["pk"], "sk": item["sk"]},
-        UpdateExpression="SET #n = :n",
-        ExpressionAttributeNames={"#n": "number"},
-        ExpressionAttributeValues={":n": {"N": "13"}},
-        ReturnValues="ALL_NEW",
-    )
-    queried = dynamodb.query(
-        TableName=table,
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": item["pk"]},
-        ReturnConsumedCapacity="TOTAL",
-    )
-    # Then every value comes back as it was written (binaries as bytes, sets as sets)
-    assert got["Item"] == item
-    assert updated["Attributes"] == {**item, "number": {"N": "13"}}
-    assert queried["Items"] == [{**item, "number": {"N": "13"}}] and queried["Count"] == 1
-    assert queried["ConsumedCapacity"]["CapacityUnits"] > 0
-    # And the answer's JSON is byte for byte what moto's own serializer writes
-    model = get_service_model("dynamodb")
-    for operation, result in (
-        (
-            "GetItem",
-            {"Item": moto_result(item), "ConsumedCapacity": {"TableName": table, "CapacityUnits": 0.5}},
-        ),
-        ("Query", {"Items": [moto_result(item)], "Count": 1, "ScannedCount": 1}),
-    ):
-        bodies = []
-        for serializer in (JSONSerializer, moto_glue.DynamoDBSerializer):
-            bodies.append(
-                serializer(
-                    operation_model=model.operation_model(operation),
-                    value_picker=XFormedAttributePicker(),
-                ).serialize(result)["body"]
-            )
-        assert json.loads(bodies[1]) == json.loads(bodies[0])
-
-
-def moto_result(item: dict) -> dict:
-    """An item as moto's DynamoDB answers hold it (`dynamo_to_dict`: binaries as raw bytes)."""
-    from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.utilities import dynamo_to_dict
-
-    wire = json.loads(json.dumps(item, default=lambda b: __import__("base64").b64encode(b).decode()))
-    return {name: dynamo_to_dict(DynamoType(value)) for name, value in wire.items()}
-
-
-def test_a_query_on_a_tables_own_key_reads_its_partition_only_and_pages_as_before(local, monkeypatch):
-    dynamodb, table = local.stack.client("dynamodb"), local.stack.environment["KANAL_ORGANISATION_TABLE"]
-    tag = uuid.uuid4().hex
-    for partition in ("a", "b"):
-        for n in range(5):
-            dynamodb.put_item(
-                TableName=table, Item={"pk": {"S": f"GLUE#{tag}#{partition}"}, "sk": {"S": f"ITEM#{n}"}}
-            )
-    whole_table: list[str] = []
-    original = moto_glue._moto_all_items
-    monkeypatch.setattr(moto_glue, "_moto_all_items", lambda t: whole_table.append(t.name) or original(t))
-
-    def page(**extra) -> dict:
-        return dynamodb.query(
-            TableName=table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
-            ExpressionAttributeValues={":pk": {"S": f"GLUE#{tag}#a"}, ":sk": {"S": "ITEM#"}},
-            Limit=2,
-            **extra,
-        )
-
-    # When one partition is queried newest first, two at a time
-    keys, answer = [], page(ScanIndexForward=False)
-    while True:
-        keys += [i["sk"]["S"] for i in answer["Items"]]
-        if "LastEvaluatedKey" not in answer:
-            break
-        answer = page(ScanIndexForward=False, ExclusiveStartKey=answer["LastEvaluatedKey"])
-    # Then it pages through exactly that partition, in order, without reading the whole table
-    assert keys == [f"ITEM#{n}" for n in (4, 3, 2, 1, 0)]
-    assert whole_table == []
-    # And a partition that does not exist is empty (and is not created by the lookup)
-    none = dynamodb.query(
-        TableName=table,
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"GLUE#{tag}#none"}},
-    )
-    assert none["Items"] == []
-    from moto.dynamodb.models import dynamodb_backends
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
-    backend = dynamodb_backends[local.stack.account][local.stack.region]
-    assert DynamoType({"S": f"GLUE#{tag}#none"}) not in backend.get_table(table).items
-
-
-def test_step_functions_lambda_tasks_share_one_client_per_region(local):
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-
-    first = lambda_eval_utils.boto_client_for("eu-central-1", "lambda", None)
-    assert lambda_eval_utils.boto_client_for("eu-central-1", "lambda", object()) is first
-    assert lambda_eval_utils.boto_client_for("eu-west-1", "lambda", None) is not first
-
-
-def test_an_update_expression_is_parsed_once_per_text_and_a_bad_one_still_fails(local):
-    import pytest
-    from botocore.exceptions import ClientError
-    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
-
-    dynamodb, table = local.stack.client("dynamodb"), local.stack.environment["KANAL_ORGANISATION_TABLE"]
-    key = {"pk": {"S": f"GLUE#{uuid.uuid4().hex}"}, "sk": {"S": "PROFILE"}}
-    assert UpdateExpressionParser.make("SET #n = :n") is UpdateExpressionParser.make("SET #n = :n")
-    # When the same expression updates an item twice, with different values
-    for n in ("1", "2"):
-        dynamodb.update_item(
-            TableName=table,
-            Key=key,
-            UpdateExpression="SET #n = :n, #m = if_not_exists(#m, :n)",
-            ExpressionAttributeNames={"#n": "n", "#m": "m"},
-            ExpressionAttributeValues={":n": {"N": n}},
-        )
-    # Then each applied its own values (the kept expression is not changed by applying it)
-    item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
-    assert item["n"] == {"N": "2"} and item["m"] == {"N": "1"}
-    # And an expression that does not parse is refused as before
-    with pytest.raises(ClientError) as bad:
-        dynamodb.update_item(
-            TableName=table,
-            Key=key,
-            UpdateExpression="SET = :n",
-            ExpressionAttributeValues={":n": {"N": "1"}},
-        )
-    assert bad.value.response["Error"]["Code"] == "ValidationException"
 
 
 def test_iam_wildcards_match_as_iam_does_one_character_for_a_question_mark(local):
@@ -640,15 +307,15 @@ def test_the_stacks_key_policy_is_json_text_as_the_kms_api_answers_it(local):
     assert sids["SesPublishesReceivedMail"]["Condition"]["StringEquals"] == {
         "aws:SourceAccount": "123456789012"
     }
-    assert moto_glue.key_policies_as_text(local.stack.account, local.stack.region) == 0  # already text
+    assert needs.key_policies_as_text(local.stack.account, local.stack.region) == 0  # already text
 
 
 def test_moto_has_no_cognito_resources_of_its_own_so_ours_deploy_the_templates_pool(local):
     # 17.: if an upgrade brings moto's own, ours would shadow them: this fails and says so
     from moto.cloudformation.parsing import get_model_list
 
-    cognito = [m for m in get_model_list() if m.cloudformation_type().startswith("AWS::Cognito::")]
-    assert cognito == [moto_glue.CognitoUserPoolResource, moto_glue.CognitoUserPoolClientResource]
+    types = [m for m in get_model_list() if m.cloudformation_type().startswith("AWS::Cognito::")]
+    assert types == [emulator_cognito.CognitoUserPoolResource, emulator_cognito.CognitoUserPoolClientResource]
     pool_id = local.stack.physical("UserPool")
     pool = local.stack.client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"]
     assert pool["LambdaConfig"]["PreTokenGenerationConfig"]["LambdaVersion"] == "V1_0"
@@ -667,13 +334,13 @@ def test_the_id_token_is_shaped_by_the_pre_token_trigger_and_a_failing_trigger_f
     # 18.: moto's token writer and auth entry points have the shapes the glue wraps
     from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
 
-    assert list(inspect.signature(moto_glue._moto_create_id_token).parameters) == [
+    assert list(inspect.signature(emulator_cognito._moto_create_id_token).parameters) == [
         "self",
         "client_id",
         "username",
         "origin_jti",
     ]
-    assert list(inspect.signature(moto_glue._moto_create_jwt).parameters)[:6] == [
+    assert list(inspect.signature(emulator_cognito._moto_create_jwt).parameters)[:6] == [
         "self",
         "client_id",
         "username",
@@ -686,7 +353,7 @@ def test_the_id_token_is_shaped_by_the_pre_token_trigger_and_a_failing_trigger_f
         == "auth_flow"
     )
     assert list(inspect.signature(CognitoIdpBackend.initiate_auth.__wrapped__).parameters)[2] == "auth_flow"
-    assert CognitoIdpUserPool.create_id_token is moto_glue._create_id_token
+    assert CognitoIdpUserPool.create_id_token is emulator_cognito._create_id_token
     before = local.stack.dispatcher.invocations.get("PreTokenFunction", 0)
     result = local.stack.sign_in.sign_in("lena.hoffmann@velora.example")
     assert local.stack.dispatcher.invocations["PreTokenFunction"] == before + 1
@@ -721,4 +388,17 @@ def test_the_gateway_checks_tokens_against_the_key_set_moto_serves(local):
     served = requests.get(
         f"{aws}/{local.stack.physical('UserPool')}/.well-known/jwks.json", timeout=10
     ).json()
-    assert served == moto_glue.cognito_jwks() and [k["kid"] for k in served["keys"]] == ["dummy"]
+    assert served == emulator_cognito.cognito_jwks() and [k["kid"] for k in served["keys"]] == ["dummy"]
+
+
+def test_the_aws_endpoint_fails_at_once_when_its_port_is_taken():
+    import socket
+
+    import pytest
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        endpoint = needs.Endpoint(ip_address="127.0.0.1", port=held.getsockname()[1], verbose=False)
+        with pytest.raises(needs.EndpointNotListening, match=str(held.getsockname()[1])):
+            endpoint.start()  # moto's own start waited here forever
