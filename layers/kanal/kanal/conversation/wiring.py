@@ -7,11 +7,9 @@ the inquiry and the key, with the body checked: the same key with another body i
 
 from __future__ import annotations
 
-import time
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -21,9 +19,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from botocore.exceptions import ClientError
 
+from kanal.adapters.documents import StoredDocument
 from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.organisation import OrganisationStore
 from kanal.config import config
@@ -96,24 +93,12 @@ def send_reply(inquiry_id: str, agent_id: str, body: Any, gate: Gate | None = No
         raise Conflict("a reply with this idempotency_key is being sent") from error
 
 
-_approval_absent_until = [0.0]  # a parameter found missing is not asked for again within the cache time
+APPROVAL = StoredDocument(lambda: config().approval_parameter, compiled_approval, default_approval)
 
 
 def current_approval() -> ApprovalPolicy:
     """The stored approval policy (``KANAL_APPROVAL_PARAMETER``), or the shipped default when none is."""
-    name = config().environ.get("KANAL_APPROVAL_PARAMETER")
-    max_age = int(config().environ.get("KANAL_RULES_CACHE_SECONDS", "60"))
-    if not name or time.monotonic() < _approval_absent_until[0]:
-        return default_approval()
-    try:
-        text = parameters.get_parameter(name, max_age=max_age)
-    except GetParameterError as error:
-        cause = error.__cause__ or error.__context__
-        if isinstance(cause, ClientError) and cause.response["Error"]["Code"] == "ParameterNotFound":
-            _approval_absent_until[0] = time.monotonic() + max_age
-            return default_approval()
-        raise
-    return compiled_approval(str(text))
+    return APPROVAL.current()
 
 
 @cache
