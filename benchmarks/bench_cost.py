@@ -119,7 +119,7 @@ class Lifecycles:
         return {"Authorization": f"Bearer {mint(agent, groups=['agents'])}"}
 
     def one(self, index: int) -> dict[str, Any]:
-        from kanal.adapters.dynamo import DynamoStore
+        from kanal.adapters.store import DynamoStore
 
         store = DynamoStore()
         post, author = f"{PAGE_ID}_{number()}", {"id": number(), "name": f"Customer {index}"}

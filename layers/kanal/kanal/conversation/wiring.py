@@ -21,8 +21,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from kanal.adapters.documents import StoredDocument
-from kanal.adapters.dynamo import DynamoStore
+from kanal.adapters.message_store import MessageStore
 from kanal.adapters.organisation import OrganisationStore
+from kanal.adapters.store import DynamoStore
 from kanal.config import config
 from kanal.conversation.approval import ApprovalPolicy, compiled_approval, default_approval
 from kanal.conversation.drafts import Drafts
@@ -104,5 +105,5 @@ def current_approval() -> ApprovalPolicy:
 @cache
 def drafts() -> Drafts:
     return Drafts(
-        DynamoStore(), replies, current_approval, OrganisationStore(), notifier(), config().console_url
+        MessageStore(), replies, current_approval, OrganisationStore(), notifier(), config().console_url
     )

@@ -24,9 +24,9 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.models import bind
 from kanal.adapters.stepfunctions import StepFunctionsWorkflow
+from kanal.adapters.store import DynamoStore
 from kanal.channels import SOURCES, normalise_record, platform
 from kanal.channels.meta import resolve_mention, unresolved_mention
 from kanal.config import load

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pynamodb.expressions.update import Action
 
-from kanal.adapters.dynamo import UNROUTED, DynamoStore, escalation_json, status_actions, transfer_json
+from kanal.adapters.items import UNROUTED, escalation_json, status_actions, transfer_json
 from kanal.adapters.models import InquiryItem
 from kanal.adapters.organisation import AlreadyOwned, CapacityTaken, OrganisationStore
+from kanal.adapters.store import DynamoStore
 from kanal.errors import ClockChanged, Conflict, NotFound
 from kanal.model import Escalation, Inquiry, Sla, Status, Transfer
 from kanal.observability import logger

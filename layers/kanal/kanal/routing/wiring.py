@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 import boto3
 
 from kanal.adapters.documents import StoredDocument
-from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.models import bind, bind_organisation
 from kanal.adapters.organisation import OrganisationStore
 from kanal.adapters.sns import SnsNotifier
 from kanal.adapters.stepfunctions import StepFunctionsWorkflow, TaskReleaser
+from kanal.adapters.store import DynamoStore
 from kanal.config import config, load
 from kanal.routing.policy import Policy, compiled_policy, default_policy
 from kanal.routing.tasks import Routing
