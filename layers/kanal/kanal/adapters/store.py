@@ -4,8 +4,9 @@
 - ``MessageStore`` (``message_store``): an inquiry's messages, internal notes and draft replies;
 - ``CustomerStore`` (``customer_store``): customers, their identities, profiles and contacts.
 
-A caller declares the methods it uses as a Protocol and is given the narrowest of these that has them:
-intake, routing, the queue and the replies read and write across aggregates, so they take ``DynamoStore``.
+A caller declares the methods it uses as a Protocol and is given the narrowest of these that has them
+(the drafts: ``MessageStore``; the drafts API: ``InquiryStore``); intake, routing, the queue, replies,
+handover and the work API read and write across aggregates, so they take ``DynamoStore``.
 Queries and key lookups only: never a Scan.
 """
 
