@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from kanal.adapters import documents
 from kanal.adapters.documents import StoredDocument
+from kanal.config import Config
 
 
 class Ssm:
@@ -33,6 +34,7 @@ class Ssm:
 def ssm(monkeypatch: pytest.MonkeyPatch) -> Ssm:
     fake = Ssm({})
     monkeypatch.setattr(documents.parameters, "get_parameter", fake.get_parameter)
+    monkeypatch.setattr(documents, "config", lambda: Config({"KANAL_RULES_CACHE_SECONDS": "60"}))
     return fake
 
 
