@@ -15,9 +15,10 @@ import boto3
 from chalice import Chalice, Response
 
 from kanal.adapters.counters import DynamoCounters, bind_reports
-from kanal.adapters.dynamo import DynamoStore
+from kanal.adapters.inquiry_store import InquiryStore
 from kanal.adapters.models import bind, bind_organisation
 from kanal.adapters.roster_store import OrganisationStore
+from kanal.adapters.store import DynamoStore
 from kanal.api import http
 from kanal.api.auth import Caller, caller_from_context
 from kanal.api.queries import Queries
@@ -106,7 +107,7 @@ def drafts() -> DraftsApi:
 
         return composed()
 
-    return DraftsApi(DynamoStore(), OrganisationStore(), service)
+    return DraftsApi(InquiryStore(), OrganisationStore(), service)
 
 
 @cache

@@ -129,7 +129,7 @@ class Lifecycles:
         return {"Authorization": f"Bearer {self.tokens[agent]}"}
 
     def one(self, index: int) -> dict[str, Any]:
-        from kanal.adapters.dynamo import DynamoStore
+        from kanal.adapters.store import DynamoStore
 
         store = DynamoStore()
         post, author = f"{PAGE_ID}_{number()}", {"id": number(), "name": f"Customer {index}"}

@@ -53,7 +53,7 @@ RATIO_BUDGET = 1.1
 def seed_inquiries(count: int) -> None:
     """``count`` queued, scored inquiries of the queue team, each of another customer, and their first
     messages."""
-    from kanal.adapters.dynamo import _inquiry_item, _message_item
+    from kanal.adapters.items import inquiry_item, message_item
     from kanal.adapters.models import InquiryItem, MessageItem
     from kanal.model import Author, Channel, Direction, Inquiry, Message, Priority, Status, Visibility
 
@@ -87,7 +87,7 @@ def seed_inquiries(count: int) -> None:
                 team=QUEUE_TEAM,
                 priority=priority,
             )
-            inquiries.save(_inquiry_item(inquiry, f"{inquiry.customer_id}#facebook#{external_id}"))
+            inquiries.save(inquiry_item(inquiry, f"{inquiry.customer_id}#facebook#{external_id}"))
             first = Message(
                 inquiry_id=inquiry_id,
                 channel=Channel.FACEBOOK,
@@ -98,7 +98,7 @@ def seed_inquiries(count: int) -> None:
                 visibility=Visibility.PUBLIC,
                 created_at=created,
             )
-            messages.save(_message_item(first))
+            messages.save(message_item(first))
 
 
 def seed_agents(first: int, count: int) -> None:

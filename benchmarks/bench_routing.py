@@ -192,7 +192,7 @@ class Paths:
         return self.server.stack
 
     def deliver(self, document: dict[str, Any], channel: str, external_id: str) -> str:
-        from kanal.adapters.dynamo import DynamoStore
+        from kanal.adapters.store import DynamoStore
 
         _signed_post(self.server.url, document)
         store = DynamoStore()
@@ -225,7 +225,7 @@ class Paths:
 
     def happy(self) -> dict[str, Any]:
         """Routed and assigned, answered in time, resolved."""
-        from kanal.adapters.dynamo import DynamoStore
+        from kanal.adapters.store import DynamoStore
         from kanal.routing.wiring import events
 
         post = f"{PAGE_ID}_{number()}"
@@ -246,7 +246,7 @@ class Paths:
 
     def timeout(self) -> dict[str, Any]:
         """Nobody answers: warned, both escalation tiers fire, then resolved."""
-        from kanal.adapters.dynamo import DynamoStore
+        from kanal.adapters.store import DynamoStore
         from kanal.routing.wiring import events
 
         document, mid = direct_message(number(), "Hallo, wo bleibt meine Bestellung?")
@@ -270,7 +270,7 @@ class Paths:
     def customer_waiting(self) -> dict[str, Any]:
         """Asked the customer (the clock pauses), the customer writes again in the same conversation,
         answered, resolved."""
-        from kanal.adapters.dynamo import DynamoStore
+        from kanal.adapters.store import DynamoStore
         from kanal.routing.wiring import events
 
         author, post = number(), f"{PAGE_ID}_{number()}"
@@ -393,7 +393,7 @@ class ReadCounter:
 
 def one_decision(counter: ReadCounter) -> dict[str, Any]:
     """A new Facebook comment taken in as ingest does, then one routing decision on it, counted."""
-    from kanal.adapters.dynamo import DynamoStore
+    from kanal.adapters.store import DynamoStore
     from kanal.routing.wiring import events, tasks
 
     inquiry_id = new_comment()
@@ -502,7 +502,7 @@ class Holder:
 
     def create(self, channel: str, text: str) -> str:
         """A new inquiry written as ingest writes it (its first message, the conversation marker)."""
-        from kanal.adapters.dynamo import DynamoStore
+        from kanal.adapters.store import DynamoStore
         from kanal.model import Author, Channel, Direction, Inquiry, Message, Visibility
 
         now, inquiry_id, customer = datetime.now(UTC), uuid.uuid4().hex, uuid.uuid4().hex
@@ -539,8 +539,8 @@ class Holder:
 
     def launch(self, inquiry_id: str) -> str:
         """Start the inquiry's routing execution, as ingest does once the inquiry is written."""
-        from kanal.adapters.dynamo import DynamoStore
         from kanal.adapters.stepfunctions import StepFunctionsWorkflow
+        from kanal.adapters.store import DynamoStore
 
         workflow = StepFunctionsWorkflow(
             self.server.stack.client("stepfunctions"), self.server.stack.outputs["RoutingStateMachineArn"]
@@ -573,7 +573,7 @@ def lateness(server: Any, inquiry_id: str) -> list[float | None]:
     """Seconds after its due time that the deadline task of the warning, of tier 1 and of tier 2 started
     (None: not yet). The warning's from the execution history (the first Deadline state), the tiers' from
     the inquiry's escalations (the deadline task's own time)."""
-    from kanal.adapters.dynamo import DynamoStore
+    from kanal.adapters.store import DynamoStore
     from kanal.routing import clock
     from kanal.routing.wiring import tasks
 

@@ -38,7 +38,7 @@ class NoWorkflow:
 
 def new_comment() -> str:
     """A new public Facebook comment taken in as ingest takes it: its inquiry id."""
-    from kanal.adapters.dynamo import DynamoStore
+    from kanal.adapters.store import DynamoStore
     from kanal.intake.ingest import Intake
     from kanal.model import Author, Channel, InboundMessage, Visibility
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from kanal.adapters.dynamo import AlreadyStored
+from kanal.adapters.items import AlreadyStored
 from kanal.adapters.threads import Owner, held_id
 from kanal.errors import Conflict, NotFound
 from kanal.model import Author, Contact, Handback, Inquiry, Message, Note, Status

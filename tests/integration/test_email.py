@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -78,14 +78,15 @@ def test_the_same_email_received_twice_is_stored_once(local, http, admin_headers
 # ------------------------------------------------------------------------------------ unverified senders
 
 
-def _raw(sender: str, text: str, answering: str | None = None) -> tuple[bytes, str]:
-    """A plain mail from ``sender`` to the local mailbox (answering ``answering``), and its Message-ID."""
+def _raw(sender: str, text: str, answering: str | None = None, later: int = 0) -> tuple[bytes, str]:
+    """A plain mail from ``sender`` to the local mailbox (answering ``answering``), and its Message-ID;
+    dated now, or ``later`` seconds after (a Date has whole seconds: two mails of one second tie)."""
     message = EmailMessage()
     message_id = f"{uuid.uuid4().hex}@example.de"
     message["From"] = f"Jana Vogt <{sender}>"
     message["To"] = "service@kanal.local"
     message["Subject"] = "Rechnung"
-    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Date"] = format_datetime(datetime.now(UTC) + timedelta(seconds=later))
     message["Message-ID"] = f"<{message_id}>"
     if answering:
         message["In-Reply-To"] = f"<{answering}>"
@@ -143,7 +144,7 @@ def test_a_spoofed_mail_from_a_known_customer_opens_a_flagged_inquiry_apart_and_
     assert customer_of(local, "email", sender) == customer
 
     # When a genuine mail from the same address answers the first one
-    genuine, genuine_id = _raw(sender, "Gibt es schon Neuigkeiten?", first_id)
+    genuine, genuine_id = _raw(sender, "Gibt es schon Neuigkeiten?", first_id, later=1)
     assert _receive(local, http, genuine).status_code == 200
     # Then it joins the customer's open inquiry, as any follow-up does
     assert _message(local, genuine_id)["inquiry_id"]["S"] == opened

@@ -25,8 +25,7 @@ import pytest
 from moto import mock_aws
 from pynamodb.exceptions import TransactWriteError
 
-from kanal.adapters import dynamo
-from kanal.adapters.dynamo import DynamoStore
+from kanal.adapters import items
 from kanal.adapters.models import (
     CustomerItem,
     InquiryItem,
@@ -37,6 +36,7 @@ from kanal.adapters.models import (
     bind_organisation,
 )
 from kanal.adapters.roster_store import AlreadyOwned, CapacityTaken, OrganisationStore
+from kanal.adapters.store import DynamoStore
 from kanal.config import Config
 from kanal.model import Author, Channel, Direction, Inquiry, Message, Status, Visibility
 from kanal.routing.roster import Agent, AgentStatus
@@ -85,14 +85,14 @@ def rebound_models(config: Config) -> Iterator[None]:
     saved = [(model, model.Meta.table_name, model.Meta.region) for model in MODELS]
     bind(config)
     bind_organisation(config)
-    dynamo._connection.cache_clear()
+    items.connection.cache_clear()
     try:
         yield
     finally:
         for model, table, region in saved:
             model.Meta.table_name, model.Meta.region = table, region
             model._connection = None
-        dynamo._connection.cache_clear()
+        items.connection.cache_clear()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kanal.adapters.dynamo import BY_ASSIGNEE, BY_QUEUE, QueueFilter
+from kanal.adapters.inquiry_store import BY_ASSIGNEE, BY_QUEUE, QueueFilter
 from kanal.api.auth import Caller
 from kanal.api.queries import Queries
 from kanal.api.scope import Scopes

@@ -64,3 +64,31 @@ def test_the_meta_app_ids_are_read_and_an_empty_bot_means_no_bot():
 def test_a_bot_without_kanals_own_app_id_or_a_wrong_id_fails_loudly(environ, problem):
     with pytest.raises(ConfigError, match=problem):
         _ = Config(environ).meta_bot_app_id
+
+
+def test_the_stored_documents_parameters_are_optional_and_their_cache_time_defaults_to_a_minute():
+    settings = Config({"KANAL_ESCALATION_PARAMETER": "/kanal/dev/escalation", "KANAL_APPROVAL_PARAMETER": ""})
+    assert settings.escalation_parameter == "/kanal/dev/escalation"
+    assert settings.approval_parameter is None
+    assert settings.documents_cache_seconds == 60
+    assert Config({"KANAL_RULES_CACHE_SECONDS": "5"}).documents_cache_seconds == 5
+
+
+@pytest.mark.parametrize("value", ["-1", "soon", "2.5"])
+def test_a_cache_time_that_is_not_whole_seconds_fails_loudly(value):
+    with pytest.raises(ConfigError, match="KANAL_RULES_CACHE_SECONDS"):
+        _ = Config({"KANAL_RULES_CACHE_SECONDS": value}).documents_cache_seconds
+
+
+def test_the_runtimes_own_variables_are_read_here_too():
+    settings = Config(
+        {
+            "KANAL_XRAY_SDK": " True ",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
+            "AWS_LAMBDA_FUNCTION_NAME": "f",
+        }
+    )
+    assert (
+        settings.xray_sdk and settings.initialization_type == "snap-start" and settings.function_name == "f"
+    )
+    assert not Config({}).xray_sdk and Config({}).function_name == "test-func"

@@ -160,6 +160,45 @@ class Config:
     def max_webhook_body_bytes(self) -> int:
         return int(self.environ.get("KANAL_MAX_WEBHOOK_BODY_BYTES", str(1024 * 1024)))
 
+    @property
+    def escalation_parameter(self) -> str | None:
+        """The SSM parameter of the escalation tiers; None: the shipped default."""
+        return self.environ.get("KANAL_ESCALATION_PARAMETER") or None
+
+    @property
+    def approval_parameter(self) -> str | None:
+        """The SSM parameter of the approval policy; None: the shipped default."""
+        return self.environ.get("KANAL_APPROVAL_PARAMETER") or None
+
+    @property
+    def documents_cache_seconds(self) -> int:
+        """How long a stored document (rules, escalation tiers, approval policy) is kept before it is read
+        again (``RulesCacheSeconds``)."""
+        raw = self.environ.get("KANAL_RULES_CACHE_SECONDS") or "60"
+        try:
+            seconds = int(raw)
+        except ValueError:
+            raise ConfigError("KANAL_RULES_CACHE_SECONDS must be a whole number of seconds >= 0") from None
+        if seconds < 0:
+            raise ConfigError("KANAL_RULES_CACHE_SECONDS must be a whole number of seconds >= 0")
+        return seconds
+
+    @property
+    def xray_sdk(self) -> bool:
+        """Whether handlers run under the X-Ray SDK's tracer (``XRaySdk``)."""
+        return self.environ.get("KANAL_XRAY_SDK", "").strip().lower() == "true"
+
+    @property
+    def initialization_type(self) -> str:
+        """How Lambda initialises this environment (``on-demand``, ``provisioned-concurrency``,
+        ``snap-start``); empty outside Lambda."""
+        return self.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "")
+
+    @property
+    def function_name(self) -> str:
+        """This Lambda function's name (``test-func`` outside Lambda, as powertools names it)."""
+        return self.environ.get("AWS_LAMBDA_FUNCTION_NAME", "test-func")
+
 
 def _app_id(environ: dict[str, str], name: str) -> str | None:
     """A Meta app id (digits) from the environment; None when unset or empty."""

@@ -11,12 +11,13 @@ template's ``XRaySdk`` parameter). ``tracer`` is created when a module first imp
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
+
+from kanal.config import config
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
@@ -47,7 +48,7 @@ def __getattr__(name: str) -> Any:
 
 
 def xray_sdk() -> bool:
-    return os.environ.get("KANAL_XRAY_SDK", "").strip().lower() == "true"
+    return config().xray_sdk
 
 
 def traced(handler: Handler) -> Handler:
@@ -60,4 +61,4 @@ def traced(handler: Handler) -> Handler:
 def initialised_ahead() -> bool:
     """True where Lambda initialises this environment before it serves a request (provisioned
     concurrency, SnapStart): a function then creates at import what its first request would."""
-    return os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE", "") in AHEAD_OF_REQUESTS
+    return config().initialization_type in AHEAD_OF_REQUESTS

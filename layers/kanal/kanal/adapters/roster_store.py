@@ -18,11 +18,13 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from kanal.adapters.dynamo import _connection, iso, queue_key, rating_json
+from kanal.adapters.items import connection as _connection
+from kanal.adapters.items import queue_key, rating_json
 from kanal.adapters.models import InquiryItem, MemberItem, OrgItem
 from kanal.errors import Conflict, NotFound
 from kanal.model import Rating, Status
 from kanal.routing.roster import Agent, AgentStatus, Figures, OnCall, Skills, Team
+from kanal.times import iso
 
 AGENT, TEAM, ONCALL = "agent", "team", "oncall"
 PROFILE = "PROFILE"

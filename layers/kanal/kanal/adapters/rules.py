@@ -10,10 +10,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from botocore.exceptions import ClientError
-
+from kanal.adapters.documents import StoredDocument
 from kanal.config import config
 from kanal.errors import BadRequest, Conflict, InvalidRules
 from kanal.priority import Rules, default_rules, load_rules
@@ -22,31 +19,18 @@ STANDARD_TIER_BYTES = 4096
 MAX_DOCUMENT_BYTES = 8192  # SSM's advanced tier
 
 
-def _cache_seconds() -> int:
-    return int(config().environ.get("KANAL_RULES_CACHE_SECONDS", "60"))
-
-
-def _not_found(error: GetParameterError) -> bool:
-    cause = error.__cause__ or error.__context__  # powertools raises it while handling the ClientError
-    return isinstance(cause, ClientError) and cause.response["Error"]["Code"] == "ParameterNotFound"
-
-
 @lru_cache(maxsize=8)
 def _compiled(document: str) -> Rules:
     return load_rules(json.loads(document))
 
 
+# Always configured and read on every miss: an admin stores the rules through the API, and they apply at once.
+RULES = StoredDocument(lambda: config().rules_parameter, _compiled, default_rules, remember_absence=False)
+
+
 def current_rules(force: bool = False) -> Rules:
     """The rules in force: the stored document, or the shipped defaults when none is stored."""
-    try:
-        document = parameters.get_parameter(
-            config().rules_parameter, max_age=_cache_seconds(), force_fetch=force
-        )
-    except GetParameterError as error:
-        if _not_found(error):
-            return default_rules()
-        raise
-    return _compiled(str(document))
+    return RULES.current(force)
 
 
 def serialise(document: dict[str, Any]) -> str:
@@ -76,5 +60,5 @@ def store_rules(client: Any, document: Any) -> Rules:
         Tier="Advanced" if size > STANDARD_TIER_BYTES else "Standard",
         Description=f"Kanal priority rules {rules.version}"[:1024],
     )
-    parameters.get_parameter(config().rules_parameter, force_fetch=True, max_age=_cache_seconds())
+    RULES.refresh()
     return rules

@@ -17,17 +17,17 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from kanal.adapters.dynamo import (
+from kanal.adapters.inquiry_store import update_inquiry
+from kanal.adapters.items import (
     AlreadyStored,
-    _connection,
-    _inquiry_item,
-    _message_item,
-    _note_item,
+    connection,
     handback_json,
+    inquiry_item,
+    message_item,
     message_key,
+    note_item,
     to_inquiry,
     to_message,
-    update_inquiry,
 )
 from kanal.adapters.models import CustomerItem, InquiryItem, MessageItem
 from kanal.model import Handback, Inquiry, Message, Note
@@ -94,7 +94,7 @@ class ThreadStore:
         """Store a held message (``message.inquiry_id`` is its ``held_id``); AlreadyStored when its
         platform id is stored already."""
         try:
-            _message_item(message).save(condition=MessageItem.key.does_not_exist())
+            message_item(message).save(condition=MessageItem.key.does_not_exist())
         except PutError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise AlreadyStored(message.external_id) from error
@@ -112,10 +112,8 @@ class ThreadStore:
         its first message, at once. AlreadyStored when the inquiry or an open inquiry of the conversation
         exists, or the message is no longer held."""
         try:
-            with TransactWrite(connection=_connection(InquiryItem.Meta.region)) as transaction:
-                transaction.save(
-                    _inquiry_item(inquiry, thread_key), condition=InquiryItem.id.does_not_exist()
-                )
+            with TransactWrite(connection=connection(InquiryItem.Meta.region)) as transaction:
+                transaction.save(inquiry_item(inquiry, thread_key), condition=InquiryItem.id.does_not_exist())
                 transaction.save(
                     CustomerItem(f"THREAD#{thread_key}", "OPEN", inquiry_id=inquiry.id),
                     condition=CustomerItem.pk.does_not_exist(),
@@ -150,7 +148,7 @@ class ThreadStore:
     def add_note_once(self, note: Note, channel: str) -> bool:
         """Store a note under its id unless it is stored already (a handover delivered twice)."""
         try:
-            _note_item(note, channel).save(condition=MessageItem.key.does_not_exist())
+            note_item(note, channel).save(condition=MessageItem.key.does_not_exist())
         except PutError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False

@@ -13,7 +13,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kanal.adapters.dynamo import BY_ASSIGNEE, BY_QUEUE, UNROUTED, DynamoStore, QueueFilter, queue_key
+from kanal.adapters.inquiry_store import BY_ASSIGNEE, BY_QUEUE, QueueFilter
+from kanal.adapters.items import UNROUTED, queue_key
+from kanal.adapters.store import DynamoStore
 from kanal.api.auth import Caller
 from kanal.api.scope import Directory, Scope, Scopes, unseen
 from kanal.api.views import detail_view, inquiry_view

@@ -7,7 +7,6 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from kanal.adapters.dynamo import iso
 from kanal.channels.outbound.windows import window
 from kanal.model import (
     Author,
@@ -22,6 +21,7 @@ from kanal.model import (
     Visibility,
 )
 from kanal.routing.roster import Agent, Team
+from kanal.times import iso
 
 
 def author_view(author: Author) -> dict[str, Any]:

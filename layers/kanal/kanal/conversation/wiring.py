@@ -7,11 +7,9 @@ the inquiry and the key, with the body checked: the same key with another body i
 
 from __future__ import annotations
 
-import time
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -21,11 +19,11 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from botocore.exceptions import ClientError
 
-from kanal.adapters.dynamo import DynamoStore
+from kanal.adapters.documents import StoredDocument
+from kanal.adapters.message_store import MessageStore
 from kanal.adapters.roster_store import OrganisationStore
+from kanal.adapters.store import DynamoStore
 from kanal.config import config
 from kanal.conversation.approval import ApprovalPolicy, compiled_approval, default_approval
 from kanal.conversation.drafts import Drafts
@@ -96,28 +94,16 @@ def send_reply(inquiry_id: str, agent_id: str, body: Any, gate: Gate | None = No
         raise Conflict("a reply with this idempotency_key is being sent") from error
 
 
-_approval_absent_until = [0.0]  # a parameter found missing is not asked for again within the cache time
+APPROVAL = StoredDocument(lambda: config().approval_parameter, compiled_approval, default_approval)
 
 
 def current_approval() -> ApprovalPolicy:
     """The stored approval policy (``KANAL_APPROVAL_PARAMETER``), or the shipped default when none is."""
-    name = config().environ.get("KANAL_APPROVAL_PARAMETER")
-    max_age = int(config().environ.get("KANAL_RULES_CACHE_SECONDS", "60"))
-    if not name or time.monotonic() < _approval_absent_until[0]:
-        return default_approval()
-    try:
-        text = parameters.get_parameter(name, max_age=max_age)
-    except GetParameterError as error:
-        cause = error.__cause__ or error.__context__
-        if isinstance(cause, ClientError) and cause.response["Error"]["Code"] == "ParameterNotFound":
-            _approval_absent_until[0] = time.monotonic() + max_age
-            return default_approval()
-        raise
-    return compiled_approval(str(text))
+    return APPROVAL.current()
 
 
 @cache
 def drafts() -> Drafts:
     return Drafts(
-        DynamoStore(), replies, current_approval, OrganisationStore(), notifier(), config().console_url
+        MessageStore(), replies, current_approval, OrganisationStore(), notifier(), config().console_url
     )

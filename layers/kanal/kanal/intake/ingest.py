@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
-from kanal.adapters.dynamo import AlreadyStored, DynamoStore
+from kanal.adapters.items import AlreadyStored
+from kanal.adapters.store import DynamoStore
 from kanal.channels.meta import is_bsuid
 from kanal.model import (
     OPEN_STATUSES,

@@ -14,7 +14,6 @@ Handing held messages over is idempotent in itself (deterministic ids, condition
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +24,9 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.models import bind
 from kanal.adapters.stepfunctions import StepFunctionsWorkflow
+from kanal.adapters.store import DynamoStore
 from kanal.channels import SOURCES, normalise_record, platform
 from kanal.channels.meta import resolve_mention, unresolved_mention
 from kanal.config import load
@@ -131,7 +130,7 @@ def _ingest_contact(event: ContactEvent) -> dict[str, Any]:
 def _key_prefix(name: str) -> str:
     """The key prefix powertools derived when these functions were decorated at import under their public
     names (``<Lambda function>.<module>.<function>``): records stored before stay recognised."""
-    return f"{os.environ.get('AWS_LAMBDA_FUNCTION_NAME', 'test-func')}.{__name__}.{name}"
+    return f"{_config.function_name}.{__name__}.{name}"
 
 
 # The idempotent functions are composed with the first record that needs them: their persistence layers

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from kanal.adapters.dynamo import AlreadyStored
+from kanal.adapters.items import AlreadyStored
 from kanal.adapters.threads import Owner, held_id
 from kanal.channels.language import guess
 from kanal.channels.outbound import DeliveryFailed
@@ -81,7 +81,7 @@ class Owners(Protocol):
 
 
 class Store(Protocol):
-    """What this module reads and writes of customers and inquiries (``DynamoStore``)."""
+    """What this module reads and writes of customers and inquiries (``kanal.adapters.store.DynamoStore``)."""
 
     def find_customer(self, channel: str, identity: str) -> str | None: ...
     def add_contact(self, customer_id: str, contact: Contact) -> None: ...

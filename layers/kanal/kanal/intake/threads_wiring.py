@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from kanal.adapters.dynamo import DynamoStore
+from kanal.adapters.store import DynamoStore
 from kanal.adapters.threads import ThreadStore
 from kanal.channels.outbound.clients import thread_control_api
 from kanal.config import config

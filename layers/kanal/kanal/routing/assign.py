@@ -20,8 +20,8 @@ from typing import Protocol
 
 from pynamodb.expressions.update import Action
 
-from kanal.adapters.dynamo import DynamoStore
 from kanal.adapters.roster_store import AlreadyOwned, CapacityTaken, OrganisationStore
+from kanal.adapters.store import DynamoStore
 from kanal.errors import NotFound
 from kanal.model import CustomerContext, Inquiry, Priority, Status
 from kanal.observability import logger

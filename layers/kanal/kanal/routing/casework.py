@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from pynamodb.expressions.update import Action
 
-from kanal.adapters.dynamo import UNROUTED, status_actions, transfer_json
+from kanal.adapters.items import UNROUTED, status_actions, transfer_json
 from kanal.adapters.models import InquiryItem
 from kanal.adapters.roster_store import AlreadyOwned, CapacityTaken
 from kanal.errors import Conflict, NotFound

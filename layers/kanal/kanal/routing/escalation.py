@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kanal.adapters.dynamo import escalation_json
+from kanal.adapters.items import escalation_json
 from kanal.adapters.models import InquiryItem
 from kanal.model import Escalation, Inquiry
 from kanal.observability import logger

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from kanal.adapters.dynamo import UNROUTED, status_actions
+from kanal.adapters.items import UNROUTED, status_actions
 from kanal.adapters.models import InquiryItem
 from kanal.adapters.roster_store import AlreadyOwned
 from kanal.errors import Conflict, NotFound

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kanal.adapters.dynamo import UNROUTED, status_actions
+from kanal.adapters.items import UNROUTED, status_actions
 from kanal.adapters.models import InquiryItem
 from kanal.errors import ClockChanged, NotFound
 from kanal.model import Inquiry, Sla, Status

@@ -3,20 +3,17 @@ events and the work on an inquiry, each built once (the events and the work with
 
 from __future__ import annotations
 
-import time
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from botocore.exceptions import ClientError
 
-from kanal.adapters.dynamo import DynamoStore
+from kanal.adapters.documents import StoredDocument
 from kanal.adapters.models import bind, bind_organisation
 from kanal.adapters.roster_store import OrganisationStore
 from kanal.adapters.sns import SnsNotifier
 from kanal.adapters.stepfunctions import StepFunctionsWorkflow, TaskReleaser
+from kanal.adapters.store import DynamoStore
 from kanal.config import config, load
 from kanal.routing.assign import Assigner
 from kanal.routing.policy import Policy, compiled_policy, default_policy
@@ -36,24 +33,12 @@ def current_rules() -> Rules:
     return stored()
 
 
-_absent_until = [0.0]  # a parameter found missing is not asked for again within the cache time
+POLICY = StoredDocument(lambda: config().escalation_parameter, compiled_policy, default_policy)
 
 
 def current_policy() -> Policy:
     """The stored escalation policy, or the shipped default when none is stored."""
-    name = config().environ.get("KANAL_ESCALATION_PARAMETER")
-    max_age = int(config().environ.get("KANAL_RULES_CACHE_SECONDS", "60"))
-    if not name or time.monotonic() < _absent_until[0]:
-        return default_policy()
-    try:
-        text = parameters.get_parameter(name, max_age=max_age)
-    except GetParameterError as error:
-        cause = error.__cause__ or error.__context__
-        if isinstance(cause, ClientError) and cause.response["Error"]["Code"] == "ParameterNotFound":
-            _absent_until[0] = time.monotonic() + max_age
-            return default_policy()
-        raise
-    return compiled_policy(str(text))
+    return POLICY.current()
 
 
 @cache
