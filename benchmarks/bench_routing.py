@@ -205,7 +205,10 @@ class Paths:
         """The history once the execution is in its ``count``-th wait, with its task token handed out."""
 
         def waiting() -> list[dict[str, Any]] | None:
-            events = history(self.stack, execution_arn(self.stack, inquiry_id))
+            try:
+                events = history(self.stack, execution_arn(self.stack, inquiry_id))
+            except self.stack.client("stepfunctions").exceptions.ExecutionDoesNotExist:
+                return None  # ingest stores the message, then starts the execution
             waited = entered(events).count("Await")
             return events if waited >= count and events[-1]["type"] == "TaskSubmitted" else None
 
