@@ -10,7 +10,8 @@ import pytest
 
 from kanal.channels.outbound import DeliveryFailed, Outbound, Sent
 from kanal.channels.outbound.x import DirectMessagesClosed
-from kanal.conversation.handover import (
+from kanal.conversation.handover import Handover, PrivateRequest, conversation_key, texts, x_dm_thread
+from kanal.conversation.private_path import (
     ALREADY_HANDED_OVER,
     ALREADY_PRIVATE,
     DM_NOT_ACCEPTED,
@@ -18,14 +19,9 @@ from kanal.conversation.handover import (
     NO_PRIVATE_PATH,
     OWN_MESSAGE,
     WINDOW_CLOSED,
-    Handover,
     HandoverRefused,
     Path,
-    PrivateRequest,
-    conversation_key,
     plan,
-    texts,
-    x_dm_thread,
 )
 from kanal.conversation.replies import Replies, ReplyRequest
 from kanal.intake.ingest import thread_key
@@ -71,7 +67,7 @@ def comment(channel: Channel, age: timedelta = timedelta(hours=1), **changes: ob
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-# ------------------------------------------------------------------------------------------ plan()
+# ---------------------------------------------------------------------------------------- private_path.plan()
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from kanal_local.load.books import stored_messages
+from kanal_local.load.stack_reads import stored_messages
 from kanal_local.load.target import Inspection, Target
 from kanal_local.percentiles import summary
 from kanal_local.traffic import Message

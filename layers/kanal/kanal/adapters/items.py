@@ -1,6 +1,6 @@
 """Kanal's items in DynamoDB: the keys of its tables and indexes, and the mapping of each domain model to
 its PynamoDB item and back. No reads or writes here: the stores (``inquiry_store``, ``message_store``,
-``customer_store``, ``threads``, ``organisation``) make those."""
+``customer_store``, ``threads``, ``roster_store``) make those; the roster's items are ``roster_items``."""
 
 from __future__ import annotations
 

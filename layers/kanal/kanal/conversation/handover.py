@@ -6,27 +6,7 @@ in the thread where they wrote ("we've sent you a private message"). Private fir
 refused, nothing public is sent. The customer's private answer joins the same inquiry (the handover points
 the private conversation's open-inquiry marker at it), and later replies go where the customer now writes.
 
-The private path, per channel, from the platforms' documentation:
-
-- Facebook comment or visitor post: a private reply, ``POST /{page-id}/messages`` with
-  ``recipient.comment_id`` (or ``post_id``); "only one message can be sent to the person who commented",
-  within 7 days of the comment, never to another Page
-  (developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/private-replies).
-  The answer's ``recipient_id`` is the customer's PSID: their Messenger identity from now on.
-- Instagram comment: the same on ``/{ig-id}/messages`` with ``recipient.comment_id``; one message within 7
-  days (developers.facebook.com/docs/messenger-platform/instagram/features/private-replies). An @mention on
-  someone else's media is no comment on the account's own media: it cannot be answered privately.
-- X post: a DM to its author, ``POST /2/dm_conversations/with/{participant_id}/messages`` -> ``{"data":
-  {"dm_conversation_id", "dm_event_id"}}`` (docs.x.com/x-api/direct-messages/manage/integrate). X refuses a
-  DM to someone who does not accept DMs from the account (error 349 / 150, ``DirectMessagesClosed``).
-- Anything, when the customer's e-mail address is known (an ``email`` identity of the customer: their own
-  mail or a contact event): an e-mail through SES from the company's address; the customer's answer
-  (``In-Reply-To`` its Message-ID) joins the same inquiry.
-
-The platform's own private path comes first; e-mail is the way out where it is closed (window over, an
-@mention, X refusing the DM). A refusal is a ``HandoverRefused`` (HTTP 409 with a stable ``reason`` code,
-the sentence in ``error``, and the ``options`` left), decided before any call where it can be, and then
-nothing is sent or stored.
+Whether there is a private path, and why not when there is none: ``private_path``.
 """
 
 from __future__ import annotations
@@ -35,7 +15,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, Protocol
 
 from kanal.channels.outbound import (
@@ -46,136 +25,23 @@ from kanal.channels.outbound import (
     UnsupportedVisibility,
     WindowClosed,
 )
-from kanal.channels.outbound.windows import private_reply_window
 from kanal.channels.outbound.x import DirectMessagesClosed
+from kanal.conversation.private_path import (
+    GRAPH_ALREADY_REPLIED,
+    PUBLIC_REPLY,
+    Path,
+    Plan,
+    already_private,
+    already_replied,
+    dm_not_accepted,
+    nothing_public_left,
+    plan,
+    window_closed,
+)
 from kanal.conversation.replies import MAX_TEXT, Clock
 from kanal.errors import BadRequest, Conflict, NotFound
 from kanal.model import Author, Channel, Delivery, Direction, Inquiry, Message, Status, Visibility
 from kanal.observability import logger
-
-# Why a handover is refused: stable, machine-readable (the 409's "reason"); the sentence is in "error".
-WINDOW_CLOSED = "private_reply_window_closed"
-ALREADY_HANDED_OVER = "already_handed_over"  # Meta allows one private reply per comment or post
-OWN_MESSAGE = "own_message"  # the company's own comment or message
-ALREADY_PRIVATE = "already_private"
-MENTION = "mention_on_other_media"
-DM_NOT_ACCEPTED = "dm_not_accepted"
-NO_PRIVATE_PATH = "no_private_path"
-
-# What the agent can do instead (the 409's "options").
-PUBLIC_REPLY = "public_reply"
-ASK_FOR_EMAIL = "ask_for_email"
-PRIVATE_REPLY = "reply"  # answer in the private chat that exists (POST .../replies)
-
-# Meta's answer to a second private reply to the same comment (Messenger Platform error codes).
-GRAPH_ALREADY_REPLIED = "10900"
-
-
-class HandoverRefused(Conflict):
-    """The handover cannot be made: nothing was sent or stored (409 with reason and options)."""
-
-    def __init__(self, reason: str, sentence: str, options: list[str]) -> None:
-        super().__init__(sentence)
-        self.reason = reason
-        self.options = options
-
-
-class Path(StrEnum):
-    FACEBOOK_PRIVATE_REPLY = "facebook_private_reply"
-    INSTAGRAM_PRIVATE_REPLY = "instagram_private_reply"
-    X_DM = "x_dm"
-    EMAIL = "email"
-
-
-PRIVATE_CHANNEL = {
-    Path.FACEBOOK_PRIVATE_REPLY: Channel.MESSENGER,
-    Path.INSTAGRAM_PRIVATE_REPLY: Channel.INSTAGRAM,
-    Path.X_DM: Channel.X,
-    Path.EMAIL: Channel.EMAIL,
-}
-
-
-@dataclass(frozen=True)
-class Plan:
-    """How the private message goes: its path, and the e-mail address to fall back on (or to write to)."""
-
-    path: Path
-    email: str | None = None
-
-    @property
-    def channel(self) -> Channel:
-        return PRIVATE_CHANNEL[self.path]
-
-
-def _refused_window() -> HandoverRefused:
-    return HandoverRefused(
-        WINDOW_CLOSED,
-        "7-day private-reply window closed; reply publicly or ask for an e-mail address",
-        [PUBLIC_REPLY, ASK_FOR_EMAIL],
-    )
-
-
-def plan(inquiry: Inquiry, target: Message, now: datetime, email: str | None) -> Plan:
-    """The private path for a handover of ``target`` (a message of ``inquiry``), or HandoverRefused.
-
-    Pure: decided from what is stored and the time, before any platform call.
-    """
-    _check_handable(inquiry, target)
-    channel = Channel(target.channel)
-    if channel in (Channel.FACEBOOK, Channel.INSTAGRAM):
-        return _meta_plan(channel, target, now, email)
-    if channel is Channel.X:
-        return Plan(Path.X_DM, email)  # e-mail is the way out if X refuses the DM
-    if email:
-        return Plan(Path.EMAIL, email)
-    raise HandoverRefused(
-        NO_PRIVATE_PATH,
-        f"{channel} has no private path to this customer and no e-mail address is known",
-        [PUBLIC_REPLY, ASK_FOR_EMAIL],
-    )
-
-
-def _check_handable(inquiry: Inquiry, target: Message) -> None:
-    if target.direction is Direction.OUT or target.author.id == inquiry.account_id:
-        raise HandoverRefused(
-            OWN_MESSAGE,
-            "this is the company's own message; a private reply goes only to a customer's comment or post",
-            [PUBLIC_REPLY],
-        )
-    if target.private_reply:
-        raise HandoverRefused(
-            ALREADY_HANDED_OVER,
-            "this message was handed over already: Meta allows one private reply per comment; "
-            "answer in the private chat",
-            [PRIVATE_REPLY],
-        )
-    if inquiry.private_thread_key or target.visibility is Visibility.PRIVATE:
-        raise _already_private()
-
-
-def _meta_plan(channel: Channel, target: Message, now: datetime, email: str | None) -> Plan:
-    """A Facebook or Instagram comment: a private reply within 7 days, else e-mail, else refused."""
-    if channel is Channel.INSTAGRAM and target.mentions_account:
-        if email:
-            return Plan(Path.EMAIL, email)
-        raise HandoverRefused(
-            MENTION,
-            "an @mention on someone else's Instagram post cannot be answered privately; reply publicly "
-            "or ask for an e-mail address",
-            [PUBLIC_REPLY, ASK_FOR_EMAIL],
-        )
-    if private_reply_window(target.created_at, now).open:
-        facebook = channel is Channel.FACEBOOK
-        return Plan(Path.FACEBOOK_PRIVATE_REPLY if facebook else Path.INSTAGRAM_PRIVATE_REPLY, email)
-    if email:
-        return Plan(Path.EMAIL, email)
-    raise _refused_window()
-
-
-def _already_private() -> HandoverRefused:
-    return HandoverRefused(
-        ALREADY_PRIVATE, "the conversation is private already; answer it with a reply", [PRIVATE_REPLY]
-    )
 
 
 def conversation_key(customer_id: str, channel: Channel, thread_id: str) -> str:
@@ -308,10 +174,8 @@ class Handover:
         if public:
             return public[-1]
         if inquiry.private_thread_key or inquiry.visibility is Visibility.PRIVATE:
-            raise _already_private()
-        raise HandoverRefused(
-            NO_PRIVATE_PATH, "the inquiry has no public customer message left to hand over", [ASK_FOR_EMAIL]
-        )
+            raise already_private()
+        raise nothing_public_left()
 
     def _email_of(self, customer_id: str) -> str | None:
         if not self.mail_from:
@@ -334,25 +198,15 @@ class Handover:
         try:
             return chosen, self.client_of(Channel(target.channel)).send(outbound)
         except WindowClosed as closed:  # the client's own check (the clock moved past the window)
-            raise _refused_window() from closed
+            raise window_closed() from closed
         except DirectMessagesClosed as refused:
             if chosen.email:
                 fallback = Plan(Path.EMAIL, chosen.email)
                 return fallback, self._mail(fallback, text, subject, now)
-            raise HandoverRefused(
-                DM_NOT_ACCEPTED,
-                "the customer does not accept direct messages from the account on X and no e-mail "
-                "address is known; reply publicly or ask for an e-mail address",
-                [PUBLIC_REPLY, ASK_FOR_EMAIL],
-            ) from refused
+            raise dm_not_accepted() from refused
         except DeliveryFailed as failed:
             if failed.code == GRAPH_ALREADY_REPLIED:
-                raise HandoverRefused(
-                    ALREADY_HANDED_OVER,
-                    "Meta has a private reply to this comment already (one per comment); answer in the "
-                    "private chat",
-                    [PRIVATE_REPLY],
-                ) from failed
+                raise already_replied() from failed
             logger.warning(
                 "handover not delivered",
                 extra={"path": str(chosen.path), "error_type": type(failed).__name__, "code": failed.code},
