@@ -1,9 +1,14 @@
-"""Meta webhooks (Graph API ``object`` = ``page``, ``instagram``, ``whatsapp_business_account``).
+"""What a Meta webhook looks like (``object``: ``page``, ``instagram``, ``whatsapp_business_account``).
 
-``split`` checks the envelope and cuts a delivery into self-contained records (one per feed change,
-messaging event, Instagram comment or WhatsApp message, or conversation handover), dropping what carries
-no customer message (reactions, deliveries, reads, role changes, WhatsApp statuses). ``normalise`` turns
-one record into an ``InboundMessage`` (or a ``ThreadControl``).
+A delivery is ``{"object", "entry": [{"id" (the page, Instagram account or WhatsApp business account),
+"time", "changes": [{"field", "value"}], "messaging": [...], "standby": [...]}]}``. ``split`` checks the
+envelope and cuts a delivery into self-contained records (one per feed change, messaging event, Instagram
+comment or WhatsApp message, or conversation handover), each keyed by the platform's id, dropping what
+carries no customer message (reactions, deliveries, reads, role changes, WhatsApp statuses). This is all the
+webhook function imports. Ingest turns each record into an ``InboundMessage`` (or a ``ThreadControl``) with
+``records.normalise``, which hands each kind to its normaliser: ``facebook`` (page feed posts and comments),
+``messaging`` (Messenger and Instagram Direct messages, edits, postbacks, handovers), ``instagram``
+(comments and @mentions) and ``whatsapp``; what they share of a record (its ``Context``) is here.
 
 Conversation Routing (which replaced the Handover Protocol for Messenger; "backwards compatible with most
 of the Handover Protocol API": developers.facebook.com/documentation/business-messaging/messenger-platform/
@@ -26,8 +31,8 @@ conversation one owning app. What Kanal reads of it:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -44,10 +49,10 @@ from kanal.channels._common import (
 )
 from kanal.channels.language import guess
 from kanal.errors import MalformedPayload
-from kanal.kinds import Action, Channel, ControlAction, Visibility
+from kanal.kinds import Action, Channel, ControlAction
 
 if TYPE_CHECKING:  # the ack path only splits: the normalisers import the domain classes when they run
-    from kanal.model import Attachment, Author, InboundMessage, ThreadControl
+    from kanal.model import InboundMessage
 
 SOURCE = "meta"
 
@@ -56,14 +61,13 @@ _FEED_POST_ITEMS = frozenset({"post", "status", "photo", "video"})
 _IG_COMMENT_FIELDS = frozenset({"comments", "live_comments"})
 # Messaging events that some apps receive as ``changes`` (field name → value is one messaging event).
 _MESSAGING_FIELDS = frozenset({"messages", "messaging_postbacks", "message_edits", "messaging_handovers"})
-_WA_IGNORED_TYPES = frozenset({"reaction", "system", "request_welcome"})
+WA_IGNORED_TYPES = frozenset({"reaction", "system", "request_welcome"})
 # messaging_handovers events: the event's key -> what happened
-_HANDOVERS = {
+HANDOVERS = {
     "pass_thread_control": ControlAction.PASS,
     "take_thread_control": ControlAction.TAKE,
     "request_thread_control": ControlAction.REQUEST,
 }
-_WA_MEDIA_TYPES = ("image", "video", "document", "audio", "sticker")
 
 # WhatsApp users who adopt a username may withhold their phone number. Meta then names them by a
 # business-scoped user id (BSUID), unique to the user and the business portfolio (WhatsApp Cloud API,
@@ -159,21 +163,21 @@ def _messaging_events(entry: JsonObject, where: str) -> Iterator[tuple[JsonObjec
 def _split_messaging(entry: JsonObject, account: str, where: str, channel: Channel) -> list[JsonObject]:
     records = []
     for event, standby in _messaging_events(entry, where):
-        identity = _event_identity(event)
+        identity = event_identity(event)
         if identity is not None:
-            _party(event, "sender")  # ingest needs both parties; refuse here, not in the dead-letter queue
-            _party(event, "recipient")
+            party(event, "sender")  # ingest needs both parties; refuse here, not in the dead-letter queue
+            party(event, "recipient")
             external_id, action, version = identity
             key = _key(channel, external_id, action, version)
             records.append(_record(key, f"{channel}.messaging", account, entry, event, standby=standby))
-        elif _handover(event) is not None:
+        elif handover(event) is not None:
             records.append(_handover_record(channel, account, entry, event))
     return records
 
 
-def _handover(event: JsonObject) -> tuple[str, JsonObject] | None:
+def handover(event: JsonObject) -> tuple[str, JsonObject] | None:
     """(event key, its object) of a messaging_handovers event; None for any other messaging event."""
-    for name in _HANDOVERS:
+    for name in HANDOVERS:
         if name in event:
             value = event[name]
             if not isinstance(value, dict):
@@ -185,13 +189,22 @@ def _handover(event: JsonObject) -> tuple[str, JsonObject] | None:
     return None
 
 
+def party(event: JsonObject, name: str) -> str:
+    """The id of a messaging event's ``sender`` or ``recipient`` (or its ``user_ref``)."""
+    found = obj(event, name)
+    party_id = id_of(found.get("id")) or id_of(found.get("user_ref"))
+    if party_id is None:
+        raise MalformedPayload(f"meta messaging event {name}.id is missing")
+    return party_id
+
+
 def _handover_record(channel: Channel, account: str, entry: JsonObject, event: JsonObject) -> JsonObject:
-    name, value = _handover(event) or ("", {})
-    customer = _party(event, "sender")
-    _party(event, "recipient")
+    name, value = handover(event) or ("", {})
+    customer = party(event, "sender")
+    party(event, "recipient")
     owner = id_of(value.get("new_owner_app_id")) or id_of(value.get("requested_owner_app_id")) or "idle"
     when = event.get("timestamp", entry.get("time"))
-    key = f"{channel}:handover:{account}:{customer}:{when}:{_HANDOVERS[name]}:{owner}"
+    key = f"{channel}:handover:{account}:{customer}:{when}:{HANDOVERS[name]}:{owner}"
     return _record(key, f"{channel}.handover", account, entry, event)
 
 
@@ -202,7 +215,7 @@ def _split_page(entry: JsonObject, account: str, where: str) -> list[JsonObject]
             continue
         if not isinstance(value.get("item", ""), str):
             raise MalformedPayload(f"{change_where}.value.item must be a string")
-        identity = _feed_identity(value)
+        identity = feed_identity(value)
         if identity is not None:
             external_id, action = identity
             version = value.get("created_time", entry.get("time"))
@@ -225,7 +238,7 @@ def _split_instagram(entry: JsonObject, account: str, where: str) -> list[JsonOb
             external_id = id_of(value.get("id")) or fallback_key("comment", value)
             records.append(_record(f"instagram:{external_id}", "instagram.comments", account, entry, value))
         elif field == "mentions":
-            external_id = _mention_id(value)
+            external_id = mention_id(value)
             records.append(_record(f"instagram:{external_id}", "instagram.mentions", account, entry, value))
     return records + _split_messaging(entry, account, where, Channel.INSTAGRAM)
 
@@ -244,10 +257,10 @@ def _split_whatsapp(entry: JsonObject, account: str, where: str) -> list[JsonObj
         for index, raw in enumerate(messages):
             message_where = f"{change_where}.value.messages[{index}]"
             message = require_object(raw, message_where)
-            if _whatsapp_type(message, message_where) in _WA_IGNORED_TYPES:
+            if _whatsapp_type(message, message_where) in WA_IGNORED_TYPES:
                 continue
             contact = _contact_for(contacts, message)
-            if _whatsapp_sender(contact, message) == (None, None):
+            if whatsapp_sender(contact, message) == (None, None):
                 raise MalformedPayload(f"{message_where} names no sender (from, from_user_id)")
             external_id = id_of(message.get("id")) or fallback_key("wamid", message)
             extra = {"contact": contact, "metadata": metadata, "waba_id": account}
@@ -278,7 +291,7 @@ def _contact_for(contacts: list[Any], message: JsonObject) -> JsonObject:
     return candidates[0] if len(candidates) == 1 else {}
 
 
-def _whatsapp_sender(contact: JsonObject, message: JsonObject) -> tuple[str | None, str | None]:
+def whatsapp_sender(contact: JsonObject, message: JsonObject) -> tuple[str | None, str | None]:
     """(phone number, BSUID) of a message's sender, each None when Meta leaves it out."""
     phone = id_of(contact.get("wa_id")) or id_of(message.get("from"))
     bsuid = id_of(contact.get("user_id")) or id_of(message.get("from_user_id"))
@@ -295,7 +308,7 @@ _SPLITTERS: dict[str, Callable[[JsonObject, str, str], list[JsonObject]]] = {
 # ------------------------------------------------------------------------------------------ identity
 
 
-def _feed_identity(value: JsonObject) -> tuple[str, Action] | None:
+def feed_identity(value: JsonObject) -> tuple[str, Action] | None:
     """(external id, action) of a feed change Kanal keeps: comments and visitor posts; else None."""
     action = _VERBS.get(text_of(value.get("verb")))
     item = text_of(value.get("item"))
@@ -308,7 +321,7 @@ def _feed_identity(value: JsonObject) -> tuple[str, Action] | None:
     return None
 
 
-def _event_identity(event: JsonObject) -> tuple[str, Action, object] | None:
+def event_identity(event: JsonObject) -> tuple[str, Action, object] | None:
     """(external id, action, edit version) of a messaging event that carries a message; else None."""
     if isinstance(event.get("message"), dict):
         message = event["message"]
@@ -324,26 +337,28 @@ def _event_identity(event: JsonObject) -> tuple[str, Action, object] | None:
     return None
 
 
-def _mention_id(value: JsonObject) -> str:
+def mention_id(value: JsonObject) -> str:
     return id_of(value.get("comment_id")) or id_of(value.get("media_id")) or fallback_key("mention", value)
 
 
-# ------------------------------------------------------------------------------------------ normalise
+# ------------------------------------------------------------------- what the normalisers share
 
 
-def _unresolved(external_id: str) -> str:
+def unresolved(external_id: str) -> str:
     """A placeholder author unique to one message, so that people Meta does not name never merge."""
     return f"unresolved:{external_id}"
 
 
-def _list(container: JsonObject, name: str) -> list[Any]:
+def listed(container: JsonObject, name: str) -> list[Any]:
     """``container[name]`` when it is a list, else [] (optional lists inside one event)."""
     value = container.get(name)
     return value if isinstance(value, list) else []
 
 
 @dataclass(frozen=True)
-class _Context:
+class Context:
+    """What a record carries from around its event: the account, the entry's time, standby."""
+
     account: str
     entry_time: object
     received_at: datetime
@@ -353,20 +368,8 @@ class _Context:
         return first_time(*candidates, self.entry_time) or self.received_at
 
 
-def normalise(record: JsonObject, received_at: datetime) -> list[InboundMessage | ThreadControl]:
-    """One record from ``split`` as InboundMessage(s) or a ThreadControl; [] when it carries no customer
-    message."""
-    kind = record.get("kind")
-    normaliser = _NORMALISERS.get(kind) if isinstance(kind, str) else None
-    if normaliser is None:
-        raise MalformedPayload(f"meta record kind {kind!r} is not known")
-    payload = require_object(record.get("payload"), "meta record.payload")
-    account = require_id(record, "account_id", "meta record")
-    context = _Context(account, record.get("time"), received_at, bool(record.get("standby")))
-    return list(normaliser(context, payload, record))
-
-
-def _message(context: _Context, **fields: Any) -> InboundMessage:
+def inbound(context: Context, **fields: Any) -> InboundMessage:
+    """An InboundMessage to the record's account, its language guessed from its text."""
     from kanal.model import InboundMessage
 
     text = fields.pop("text", "")
@@ -377,317 +380,3 @@ def _message(context: _Context, **fields: Any) -> InboundMessage:
         language=guess(text),
         **fields,
     )
-
-
-def _feed(context: _Context, value: JsonObject, record: JsonObject) -> list[InboundMessage]:
-    identity = _feed_identity(value)
-    if identity is None:
-        return []
-    external_id, action = identity
-    author = _feed_author(value, external_id)
-    if value.get("item") == "comment":
-        post_id = id_of(value.get("post_id"))
-        parent_id = id_of(value.get("parent_id"))
-        thread_id = external_id if parent_id in (None, post_id) else parent_id
-    else:
-        parent_id, thread_id = None, external_id
-    return [
-        _message(
-            context,
-            channel=Channel.FACEBOOK,
-            external_id=external_id,
-            author=author,
-            text=text_of(value.get("message")),
-            visibility=Visibility.PUBLIC,
-            thread_id=thread_id,
-            parent_id=parent_id,
-            in_reply_to=parent_id,
-            created_at=context.created_at(value.get("created_time")),
-            action=action,
-            own=author.id == context.account,
-            attachments=_feed_attachments(value),
-        )
-    ]
-
-
-def _feed_author(value: JsonObject, external_id: str) -> Author:
-    """The comment's or post's author; Meta withholds ``from`` for some people, and those stay apart."""
-    from kanal.model import Author
-
-    sender = obj(value, "from")
-    author_id = id_of(sender.get("id")) or id_of(value.get("sender_id")) or _unresolved(external_id)
-    name = text_of(sender.get("name")) or text_of(value.get("sender_name")) or None
-    return Author(id=author_id, name=name)
-
-
-def _feed_attachments(value: JsonObject) -> tuple[Attachment, ...]:
-    from kanal.model import Attachment
-
-    found = []
-    for field, kind in (("photo", "image"), ("video", "video")):
-        url = text_of(value.get(field))
-        if url:
-            found.append(Attachment(type=kind, url=url))
-    for url in _list(value, "photos"):
-        if isinstance(url, str):
-            found.append(Attachment(type="image", url=url))
-    if not found and value.get("item") == "photo" and text_of(value.get("link")):
-        found.append(Attachment(type="image", url=value["link"]))
-    return tuple(found)
-
-
-def _party(event: JsonObject, name: str) -> str:
-    party = obj(event, name)
-    party_id = id_of(party.get("id")) or id_of(party.get("user_ref"))
-    if party_id is None:
-        raise MalformedPayload(f"meta messaging event {name}.id is missing")
-    return party_id
-
-
-def _messaging(channel: Channel) -> Callable[[_Context, JsonObject, JsonObject], list[InboundMessage]]:
-    def normalise_event(context: _Context, event: JsonObject, record: JsonObject) -> list[InboundMessage]:
-        from kanal.model import Author
-
-        identity = _event_identity(event)
-        if identity is None:
-            return []  # deliveries, reads, reactions, referrals, handover notices
-        external_id, action, _ = identity
-        sender = _party(event, "sender")
-        own = sender == context.account or bool(obj(event, "message").get("is_echo"))
-        customer = _party(event, "recipient") if own else sender
-        text, attachments, in_reply_to = _event_content(event)
-        return [
-            _message(
-                context,
-                channel=channel,
-                external_id=external_id,
-                author=Author(id=sender),
-                text=text,
-                visibility=Visibility.PRIVATE,
-                thread_id=f"{context.account}:{customer}",
-                in_reply_to=in_reply_to,
-                created_at=context.created_at(event.get("timestamp")),
-                action=action,
-                own=own,
-                attachments=attachments,
-                standby=context.standby,
-            )
-        ]
-
-    return normalise_event
-
-
-def _thread_control(channel: Channel) -> Callable[[_Context, JsonObject, JsonObject], list[ThreadControl]]:
-    def normalise_event(context: _Context, event: JsonObject, record: JsonObject) -> list[ThreadControl]:
-        from kanal.model import ThreadControl
-
-        found = _handover(event)
-        if found is None:
-            raise MalformedPayload("meta handover record carries no thread control event")
-        name, value = found
-        action = _HANDOVERS[name]
-        metadata = value.get("metadata")
-        return [
-            ThreadControl(
-                channel=channel,
-                account_id=context.account,
-                customer_id=_party(event, "sender"),
-                action=action,
-                at=context.created_at(event.get("timestamp")),
-                new_owner=None if action is ControlAction.REQUEST else id_of(value.get("new_owner_app_id")),
-                previous_owner=id_of(value.get("previous_owner_app_id")),
-                metadata=metadata if isinstance(metadata, str) and metadata else None,
-                requested_by=id_of(value.get("requested_owner_app_id")),
-            )
-        ]
-
-    return normalise_event
-
-
-def _event_content(event: JsonObject) -> tuple[str, tuple[Attachment, ...], str | None]:
-    """(text, attachments, id of the message replied to) of a message, edit or postback event."""
-    from kanal.model import Attachment
-
-    if isinstance(event.get("message_edit"), dict):
-        return text_of(event["message_edit"].get("text")), (), None
-    if isinstance(event.get("postback"), dict):
-        postback = event["postback"]
-        return text_of(postback.get("title")) or text_of(postback.get("payload")), (), None
-    message = obj(event, "message")
-    attachments = tuple(
-        Attachment(
-            type=text_of(item.get("type")) or "file", url=text_of(obj(item, "payload").get("url")) or None
-        )
-        for item in _list(message, "attachments")
-        if isinstance(item, dict)
-    )
-    return text_of(message.get("text")), attachments, id_of(obj(message, "reply_to").get("mid"))
-
-
-def _instagram_comment(context: _Context, value: JsonObject, record: JsonObject) -> list[InboundMessage]:
-    from kanal.model import Author
-
-    external_id = id_of(value.get("id")) or fallback_key("comment", value)
-    sender = obj(value, "from")
-    author = Author(
-        id=id_of(sender.get("id")) or _unresolved(external_id), handle=text_of(sender.get("username")) or None
-    )
-    reply_to = id_of(value.get("parent_id"))
-    parent_id = reply_to or id_of(obj(value, "media").get("id"))
-    return [
-        _message(
-            context,
-            channel=Channel.INSTAGRAM,
-            external_id=external_id,
-            author=author,
-            text=text_of(value.get("text")),
-            visibility=Visibility.PUBLIC,
-            thread_id=reply_to or external_id,
-            parent_id=parent_id,
-            in_reply_to=parent_id,
-            created_at=context.created_at(value.get("timestamp")),
-            own=author.id == context.account,
-        )
-    ]
-
-
-def _instagram_mention(context: _Context, value: JsonObject, record: JsonObject) -> list[InboundMessage]:
-    """An @mention: Meta sends only ``media_id`` and ``comment_id``; ingest fetches text and author.
-
-    Until then the author is a placeholder unique to the mention, so unrelated people never merge.
-    """
-    from kanal.model import Author
-
-    external_id = _mention_id(value)
-    sender = obj(value, "from")
-    author_id = id_of(sender.get("id")) or _unresolved(external_id)
-    media_id = id_of(value.get("media_id"))
-    return [
-        _message(
-            context,
-            channel=Channel.INSTAGRAM,
-            external_id=external_id,
-            author=Author(id=author_id, handle=text_of(sender.get("username")) or None),
-            text=text_of(value.get("text")),
-            visibility=Visibility.PUBLIC,
-            thread_id=external_id,
-            parent_id=media_id if media_id != external_id else None,
-            created_at=context.created_at(value.get("timestamp")),
-            own=author_id == context.account,
-            mentions_account=True,
-        )
-    ]
-
-
-def unresolved_mention(message: InboundMessage) -> bool:
-    """An Instagram @mention whose text and author ingest has yet to fetch (``resolve_mention``)."""
-    return (
-        message.channel is Channel.INSTAGRAM
-        and message.mentions_account
-        and message.author.id == _unresolved(message.external_id)
-    )
-
-
-def resolve_mention(message: InboundMessage, found: JsonObject) -> InboundMessage:
-    """An @mention with what the Graph API said of it: the ``mentioned_comment`` (``text``, ``from``,
-    ``username``, ``timestamp``, ``media``) or, for a caption, the ``mentioned_media`` (``caption``,
-    ``username``, ``timestamp``). An author Meta does not name by id keeps the placeholder id, so unrelated
-    people never merge, but gets the username as their handle."""
-    from kanal.model import Author
-
-    sender = obj(found, "from")
-    author_id = id_of(sender.get("id")) or message.author.id
-    handle = text_of(sender.get("username")) or text_of(found.get("username")) or message.author.handle
-    text = text_of(found.get("text")) or text_of(found.get("caption")) or message.text
-    media = found.get("media")
-    media_id = id_of(media.get("id")) if isinstance(media, dict) else id_of(media)
-    parent_id = (media_id or message.parent_id) if message.parent_id else None
-    return replace(
-        message,
-        author=Author(id=author_id, handle=handle),
-        text=text,
-        language=guess(text),
-        parent_id=parent_id,
-        created_at=first_time(found.get("timestamp")) or message.created_at,
-        own=author_id == message.account_id,
-    )
-
-
-def _whatsapp(context: _Context, message: JsonObject, record: JsonObject) -> list[InboundMessage]:
-    from kanal.model import Author
-
-    if text_of(message.get("type")) in _WA_IGNORED_TYPES:
-        return []
-    external_id = id_of(message.get("id")) or fallback_key("wamid", message)
-    contact = obj(record, "contact")
-    phone, bsuid = _whatsapp_sender(contact, message)
-    user_id = phone or bsuid  # the phone number when Meta gives one: a call from it meets the customer
-    if user_id is None:
-        raise MalformedPayload("whatsapp message names no sender (from, from_user_id)")
-    profile = obj(contact, "profile")
-    name = text_of(profile.get("name")) or None
-    handle = phone or text_of(profile.get("username")) or None
-    text, attachments = _whatsapp_content(message)
-    return [
-        _message(
-            context,
-            channel=Channel.WHATSAPP,
-            external_id=external_id,
-            author=Author(id=user_id, name=name, handle=handle),
-            author_aliases=(bsuid,) if bsuid and bsuid != user_id else (),
-            text=text,
-            visibility=Visibility.PRIVATE,
-            thread_id=f"{context.account}:{user_id}",
-            in_reply_to=id_of(obj(message, "context").get("id")),
-            created_at=context.created_at(message.get("timestamp")),
-            attachments=attachments,
-        )
-    ]
-
-
-def _whatsapp_content(message: JsonObject) -> tuple[str, tuple[Attachment, ...]]:
-    from kanal.model import Attachment
-
-    kind = text_of(message.get("type"))
-    if kind in _WA_MEDIA_TYPES:
-        media = obj(message, kind)
-        return text_of(media.get("caption")), (Attachment(type=kind, url=text_of(media.get("url")) or None),)
-    extract = _WA_TEXT.get(kind)
-    return (extract(message) if extract else ""), ()
-
-
-def _interactive_text(message: JsonObject) -> str:
-    interactive = obj(message, "interactive")
-    for reply in ("button_reply", "list_reply"):
-        title = text_of(obj(interactive, reply).get("title"))
-        if title:
-            return title
-    return text_of(obj(interactive, "nfm_reply").get("body"))
-
-
-def _location_text(message: JsonObject) -> str:
-    location = obj(message, "location")
-    parts = [text_of(location.get("name")), text_of(location.get("address"))]
-    return ", ".join(part for part in parts if part)
-
-
-_WA_TEXT: dict[str, Callable[[JsonObject], str]] = {
-    "text": lambda message: text_of(obj(message, "text").get("body")),
-    "button": lambda message: text_of(obj(message, "button").get("text")),
-    "interactive": _interactive_text,
-    "location": _location_text,
-    "order": lambda message: text_of(obj(message, "order").get("text")),
-}
-
-_NORMALISERS: dict[
-    str, Callable[[_Context, JsonObject, JsonObject], Sequence[InboundMessage | ThreadControl]]
-] = {
-    "facebook.feed": _feed,
-    "messenger.messaging": _messaging(Channel.MESSENGER),
-    "instagram.messaging": _messaging(Channel.INSTAGRAM),
-    "messenger.handover": _thread_control(Channel.MESSENGER),
-    "instagram.handover": _thread_control(Channel.INSTAGRAM),
-    "instagram.comments": _instagram_comment,
-    "instagram.mentions": _instagram_mention,
-    "whatsapp.message": _whatsapp,
-}
