@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from kanal.channels import normalise_record, split_delivery
-from kanal.channels.meta import resolve_mention, unresolved_mention
+from kanal.channels.meta.instagram import resolve_mention, unresolved_mention
 from kanal.errors import MalformedPayload
 from kanal.model import Action, Channel, ControlAction, InboundMessage, ThreadControl, Visibility
 

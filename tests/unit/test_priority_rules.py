@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 
 from kanal.errors import BadRequest, InvalidRules
 from kanal.priority import default_rules, load_rules, rules_schema, validate
-from kanal.priority.catalogue import Matching
+from kanal.priority.words import Matching
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO_SCHEMA = ROOT / "schemas" / "rules.schema.json"

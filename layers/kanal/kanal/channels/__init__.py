@@ -30,25 +30,44 @@ from kanal.errors import MalformedPayload
 if TYPE_CHECKING:
     from kanal.model import ContactEvent, InboundMessage, ThreadControl
 
-__all__ = ["SOURCES", "load_schema", "message_to_dict", "normalise_record", "platform", "split_delivery"]
+__all__ = [
+    "SOURCES",
+    "load_schema",
+    "message_to_dict",
+    "normalise_record",
+    "normaliser",
+    "platform",
+    "split_delivery",
+]
 
-# Each source's module (its ``split`` and ``normalise``), imported when first asked for: a function that
-# serves one platform (a webhook) loads that one, and code that only needs a channel's outbound side or
-# windows (the agent API) loads none of the parsers.
+# Each source's module with its ``split``, and the one with its ``normalise`` (the same module but for Meta,
+# whose normalisers sit apart from the envelope), imported when first asked for: a function that serves one
+# platform (a webhook) loads that one's splitter, ingest every normaliser, and code that only needs a
+# channel's outbound side or windows (the agent API) loads none of the parsers.
 _PLATFORMS = {
     "meta": "kanal.channels.meta",
     "x": "kanal.channels.x",
     "contact-events": "kanal.channels.contact_events",
 }
+_NORMALISERS = {**_PLATFORMS, "meta": "kanal.channels.meta.records"}
 SOURCES = frozenset(_PLATFORMS)
 
 
 def platform(source: str) -> ModuleType:
-    """The module that splits and normalises ``source``'s payloads (``ValueError`` for another)."""
-    name = _PLATFORMS.get(source)
+    """The module that splits ``source``'s payloads (``ValueError`` for another)."""
+    return import_module(_module(_PLATFORMS, source))
+
+
+def normaliser(source: str) -> ModuleType:
+    """The module that normalises ``source``'s records (``ValueError`` for another)."""
+    return import_module(_module(_NORMALISERS, source))
+
+
+def _module(modules: dict[str, str], source: str) -> str:
+    name = modules.get(source)
     if name is None:
         raise ValueError(f"unknown webhook source {source!r}")
-    return import_module(name)
+    return name
 
 
 def load_schema(name: str) -> dict[str, Any]:
@@ -80,7 +99,7 @@ def normalise_record(
     source = record.get("source")
     if not isinstance(source, str) or source not in _PLATFORMS:
         raise MalformedPayload(f"record source {source!r} is not known")
-    return list(platform(source).normalise(record, received_at))
+    return list(normaliser(source).normalise(record, received_at))
 
 
 def message_to_dict(message: InboundMessage) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 from kanal.adapters.models import bind
 from kanal.adapters.stepfunctions import StepFunctionsWorkflow
 from kanal.adapters.store import DynamoStore
-from kanal.channels import SOURCES, normalise_record, platform
-from kanal.channels.meta import resolve_mention, unresolved_mention
+from kanal.channels import SOURCES, normalise_record, normaliser
+from kanal.channels.meta.instagram import resolve_mention, unresolved_mention
 from kanal.config import load
 from kanal.intake.ingest import Intake
 from kanal.intake.records import open_envelope
@@ -45,7 +45,7 @@ _config = load(
 )
 bind(_config)
 for _source in SOURCES:  # cold start: every platform's normaliser, as any record may need one
-    platform(_source)
+    normaliser(_source)
 message_idempotency = IdempotencyConfig(
     event_key_jmespath="[channel, external_id, action, text]", expires_after_seconds=7 * 24 * 3600
 )

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kanal.errors import InvalidRules
-from kanal.priority.catalogue import BANDS, RULE_TYPES, ChannelRule, Rule
+from kanal.priority.catalogue import RULE_TYPES
+from kanal.priority.channel import ChannelRule
+from kanal.priority.facts import BANDS, Rule
 from kanal.priority.sentiment import SentimentConfig
 from kanal.priority.sla import (
     ALWAYS_OPEN,

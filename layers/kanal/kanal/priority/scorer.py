@@ -10,7 +10,7 @@ from operator import attrgetter
 
 from kanal.errors import NotFound
 from kanal.model import CustomerContext, Inquiry, Priority, Reason
-from kanal.priority.catalogue import Facts, Hit, Rule, more_urgent
+from kanal.priority.facts import Facts, Hit, Rule, more_urgent
 from kanal.priority.rules import Rules
 from kanal.priority.sentiment import SentimentAnalyzer, SentimentConfig, sentiment_analyzer
 from kanal.priority.sla import Calendar, as_utc
