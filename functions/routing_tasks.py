@@ -1,4 +1,4 @@
-"""The routing state machine's Lambda tasks: `route`, `await_response`, `deadline`."""
+"""The routing state machine's Lambda tasks: `route`, `await_response`, `deadline`, `failed`."""
 
 from typing import Any
 
@@ -23,4 +23,7 @@ def lambda_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         return {}
     if task == "deadline":
         return tasks().deadline(inquiry_id).as_output()
+    if task == "failed":  # {"error": its name only, "state"}: never the error's message
+        tasks().failed(inquiry_id, str(event["error"]), str(event["state"]))
+        return {}
     raise ValueError(f"unknown routing task {task}")

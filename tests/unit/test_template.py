@@ -77,6 +77,48 @@ def test_every_error_the_state_machines_retry_or_catch_is_raised_by_name_in_the_
         }
         own = {n for n in names if not n.startswith(("States.", "Lambda."))}
         assert all(hasattr(kanal.errors, n) for n in own), own - set(dir(kanal.errors))
+        assert names - own <= AWS_ERROR_NAMES, names - own - AWS_ERROR_NAMES
+
+
+# The error names Step Functions and its Lambda integration define (a typo here would never match).
+AWS_ERROR_NAMES = {
+    "States.ALL",
+    "States.Timeout",
+    "States.TaskFailed",
+    "States.HeartbeatTimeout",
+    "States.Permissions",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "Lambda.Unknown",
+}
+
+
+def _routing_tasks() -> dict[str, dict]:
+    definition = json.loads((ROOT / "infra/statemachines/routing.asl.json").read_text())
+    return {name: state for name, state in definition["States"].items() if state["Type"] == "Task"}
+
+
+def test_every_routing_task_retries_with_backoff_and_jitter_then_catches_into_the_failure_path():
+    tasks = _routing_tasks()
+    assert set(tasks) == {"Route", "Await", "Deadline", "RoutingFailed"}
+    for name, state in tasks.items():
+        backoff = [r for r in state["Retry"] if r.get("MaxAttempts", 3) > 0]
+        assert backoff and all(r["BackoffRate"] >= 2 and r["JitterStrategy"] == "FULL" for r in backoff), name
+        retried = {n for r in backoff for n in r["ErrorEquals"]}
+        assert {"States.TaskFailed", "Lambda.Unknown", "Lambda.TooManyRequestsException"} <= retried, name
+        if name == "RoutingFailed":  # failing too ends the execution: nothing left to catch it
+            assert "Catch" not in state and state["Next"] == "Failed"
+            continue
+        last = state["Catch"][-1]
+        assert last["ErrorEquals"] == ["States.ALL"] and last["Next"] == f"{name}Failed", name
+    # the wait's own deadline and a changed clock are the flow, never retried, always caught into Deadline
+    wait = tasks["Await"]
+    assert wait["Retry"][0] == {"ErrorEquals": ["ClockChanged"], "MaxAttempts": 0}
+    assert "States.Timeout" not in {n for r in wait["Retry"] for n in r["ErrorEquals"]}
+    assert wait["Catch"][0]["ErrorEquals"] == ["States.Timeout", "ClockChanged"]
+    assert wait["Catch"][0]["Next"] == "Deadline"
 
 
 def test_state_machines_are_referenced_by_definition_uri_not_inlined():

@@ -131,7 +131,7 @@ export function createInquiry({ api, t, me, onChanged, onOpen }) {
   function renderHeader() {
     const item = detail;
     const who = item.author.name || item.author.handle || item.author.id;
-    if (!changed(parts.header, [item.author, item.channel, item.priority, item.status, item.assignee, item.team, item.sla, item.breached, item.visibility, item.sender_verified])) return;
+    if (!changed(parts.header, [item.author, item.channel, item.priority, item.status, item.assignee, item.team, item.sla, item.breached, item.visibility, item.sender_verified, item.routing_failure])) return;
     fill(parts.header,
       h("h1", { id: "inquiry-title" }, channelMark(item.channel, t), " ", who,
         item.author.handle && item.author.name ? h("span", { class: "muted" }, ` @${item.author.handle}`) : null),
@@ -140,6 +140,8 @@ export function createInquiry({ api, t, me, onChanged, onOpen }) {
         h("span", { class: `pill ${item.visibility}` }, t(`visibility.${item.visibility}`)),
         item.sender_verified === false ? h("span", { class: "pill unverified", id: "inquiry-unverified",
           title: t("sender.unverified_hint") }, t("sender.unverified")) : null,
+        item.routing_failure ? h("span", { class: "pill unverified", id: "inquiry-routing-failed",
+          title: t("routing.failed_hint", { state: item.routing_failure.state, error: item.routing_failure.error }) }, t("routing.failed")) : null,
         h("span", {}, item.assignee ? t("queue.assignee", { agent: item.assignee }) : t("queue.unassigned")),
         item.team ? h("span", { class: "muted" }, t("inquiry.team", { team: item.team })) : null,
         h("span", {}, t("inquiry.sla"), " ", slaMark(asItem(item), t)),

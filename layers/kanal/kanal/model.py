@@ -228,6 +228,15 @@ class ThreadControl:
 
 
 @dataclass(frozen=True)
+class RoutingFailure:
+    """A routing task that failed after its retries: the execution ended, the SLA clock stopped with it."""
+
+    error: str  # the error's name only (e.g. States.Timeout), never its message
+    at: datetime
+    state: str  # the state machine's state that failed (Route, Await, Deadline)
+
+
+@dataclass(frozen=True)
 class Handback:
     """Kanal passing a resolved conversation back to the company's bot, and how that went."""
 
@@ -278,6 +287,7 @@ class Inquiry:
     handback: Handback | None = None  # Messenger / Instagram: the conversation passed back to the bot
     # e-mail whose sender SES could not verify: opened apart from the customer the From address names
     sender_verified: bool = True
+    routing_failure: RoutingFailure | None = None  # its routing execution ended on a failed task
 
 
 @dataclass(frozen=True)

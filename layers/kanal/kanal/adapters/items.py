@@ -30,6 +30,7 @@ from kanal.model import (
     Priority,
     Rating,
     Reason,
+    RoutingFailure,
     Sla,
     Status,
     Transfer,
@@ -146,7 +147,16 @@ def to_inquiry(item: InquiryItem) -> Inquiry:
         private_thread_key=item.private_thread_key,
         handback=_handback(item.handback) if item.handback else None,
         sender_verified=item.sender_verified is not False,
+        routing_failure=_routing_failure(item.routing_failure) if item.routing_failure else None,
     )
+
+
+def routing_failure_json(failure: RoutingFailure) -> dict[str, Any]:
+    return {**asdict(failure), "at": iso(failure.at)}
+
+
+def _routing_failure(data: dict[str, Any]) -> RoutingFailure:
+    return RoutingFailure(**{**data, "at": parse_iso(data["at"])})
 
 
 def handback_json(handback: Handback) -> dict[str, Any]:

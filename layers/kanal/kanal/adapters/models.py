@@ -83,6 +83,9 @@ class InquiryItem(Model):
     rating = JSONAttribute(null=True)  # the customer's CSAT (and NPS), once: {"score", "nps", "at", "agent"}
     private_thread_key = UnicodeAttribute(null=True)  # handed over: the private conversation it also holds
     handback = JSONAttribute(null=True)  # passed back to the bot: {"at", "to", "status", "error"}
+    routing_failure = JSONAttribute(
+        null=True
+    )  # the routing execution ended on a failed task: {"error", "at", "state"}
     sender_verified = BooleanAttribute(null=True)  # False: an e-mail SES could not verify the sender of
     queue_key = UnicodeAttribute()
     queue_rank = UnicodeAttribute()

@@ -18,6 +18,7 @@ from kanal.model import (
     Inquiry,
     Message,
     Note,
+    RoutingFailure,
     Visibility,
 )
 from kanal.routing.roster import Agent, Team
@@ -67,7 +68,17 @@ def inquiry_view(inquiry: Inquiry) -> dict[str, Any]:
         "attachments": [asdict(a) for a in inquiry.attachments],
         "sender_verified": inquiry.sender_verified,
         **({"handback": handback_view(inquiry.handback)} if inquiry.handback else {}),
+        **(
+            {"routing_failure": routing_failure_view(inquiry.routing_failure)}
+            if inquiry.routing_failure
+            else {}
+        ),
     }
+
+
+def routing_failure_view(failure: RoutingFailure) -> dict[str, Any]:
+    """Its routing execution ended on a failed task: no SLA warnings or escalations until it is restarted."""
+    return {"error": failure.error, "at": iso(failure.at), "state": failure.state}
 
 
 def handback_view(handback: Handback) -> dict[str, Any]:

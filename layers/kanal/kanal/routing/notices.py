@@ -58,6 +58,12 @@ TEXTS: dict[str, dict[str, Any]] = {
             "Eskalation Stufe {tier}",
             "Die Antwortfrist einer {band}-Anfrage ({channel}, Team {team}) ist verstrichen: Stufe {tier}.",
         ),
+        "routing_failed": (
+            "Routing fehlgeschlagen",
+            "Das Routing einer {band}-Anfrage ({channel}, Team {team}) ist fehlgeschlagen: "
+            "keine Fristwarnungen und Eskalationen mehr, bis es neu gestartet wird. "
+            "Sie wartet in der Warteschlange.",
+        ),
         "due": "Fällig: {due}",
         "open": "Öffnen: {link}",
         "reply": "Antworten Sie 1 ({ref}), um sie zu übernehmen, oder 2, um sie weiterzugeben.",
@@ -81,6 +87,11 @@ TEXTS: dict[str, dict[str, Any]] = {
             "Escalation tier {tier}",
             "The response deadline of a {band} inquiry ({channel}, team {team}) passed: tier {tier}.",
         ),
+        "routing_failed": (
+            "Routing failed",
+            "Routing a {band} inquiry ({channel}, team {team}) failed: no deadline warnings or escalations "
+            "until it is restarted. It waits in the queue.",
+        ),
         "due": "Due: {due}",
         "open": "Open: {link}",
         "reply": "Reply 1 ({ref}) to take it, or 2 to pass it on.",
@@ -90,7 +101,7 @@ TEXTS: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # assigned | transferred | reopened | queued | warning | escalation
+    kind: str  # assigned | transferred | reopened | queued | warning | escalation | routing_failed
     inquiry_id: str
     recipient: str  # an agent id, or "ops"
     team: str

@@ -1,5 +1,5 @@
-"""The routing state machine's tasks: ``route``, ``await_response`` and ``deadline``, and ``release``, which
-hands a waiting execution the clock as it stands now.
+"""The routing state machine's tasks: ``route``, ``await_response`` and ``deadline``, ``failed`` (a task
+failed after its retries), and ``release``, which hands a waiting execution the clock as it stands now.
 
 ``route`` scores a new inquiry, opens its SLA window, puts it in its team and gives it to the best agent
 (``assign.py``). The execution then waits with its task token stored on the inquiry (``await_response``)
@@ -9,6 +9,11 @@ inquiry (``casework.py``) changed the inquiry and released it. An event changes 
 releases the waiting execution with the clock as it now stands, so the execution never decides on a stale
 clock: a wait that starts after the clock moved on fails at once with ``ClockChanged`` and the state
 machine looks again.
+
+A task that fails after its retries ends the execution through ``failed``: the inquiry is flagged
+(``routing_failure``: the error's name, when, which state), stays in its team's queue (a ``new`` one is
+queued, in ``unrouted`` when it has no team yet) and the on-call ops contact is told. Its SLA warnings and
+escalations stop until the execution is restarted.
 """
 
 from __future__ import annotations
@@ -18,15 +23,17 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kanal.adapters.items import UNROUTED, status_actions
+from kanal.adapters.items import UNROUTED, routing_failure_json, status_actions
 from kanal.adapters.models import InquiryItem
 from kanal.errors import ClockChanged, NotFound
-from kanal.model import Inquiry, Sla, Status
+from kanal.model import Inquiry, RoutingFailure, Sla, Status
 from kanal.observability import logger
 from kanal.routing import clock
 from kanal.routing.assign import Assigner, choose_team, needs_of
 from kanal.routing.escalation import Escalator
+from kanal.routing.notices import compose
 from kanal.routing.policy import Policy
+from kanal.routing.roster import OPS
 
 if TYPE_CHECKING:  # the priority engine is loaded by the first `route`: the other tasks never score
     from kanal.priority import Rules
@@ -149,6 +156,27 @@ class Tasks:
             else:
                 inquiry = self.escalator.escalate(inquiry, policy.tiers[due.tier - 1], due.tier, now)
         return self.clock(self.assigner.inquiry(inquiry_id), now)
+
+    def failed(self, inquiry_id: str, error: str, state: str, now: datetime | None = None) -> Inquiry:
+        """A task failed after its retries: flag the inquiry, keep it queued, tell the on-call ops contact."""
+        failure = RoutingFailure(error=error[:100], at=_now(now), state=state[:40])
+
+        def flag(item: InquiryItem) -> list[Any]:
+            queued = (
+                status_actions(item, Status.QUEUED, item.team or UNROUTED)
+                if item.status == Status.NEW and not item.assignee
+                else []
+            )
+            return [*queued, InquiryItem.routing_failure.set(routing_failure_json(failure))]
+
+        inquiry = self.store.change(inquiry_id, flag)
+        logger.error("routing failed", extra={"error": failure.error, "state": failure.state})
+        contacts = self.assigner.org.oncall()
+        language = contacts[0].language if contacts else "en"
+        self.assigner.notifier.notify(
+            compose("routing_failed", inquiry, OPS, language, self.assigner.console_url, ("email",))
+        )
+        return inquiry
 
     def release(self, inquiry_id: str) -> None:
         """Hand the waiting execution the clock as it stands now."""
