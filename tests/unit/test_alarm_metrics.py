@@ -50,3 +50,26 @@ def test_other_refusals_are_not_counted_as_signature_failures(app):
 
     assert answer["statusCode"] == 404
     assert ALARMS["WebhookSignatureBurstAlarm"]["MetricName"] not in metrics.metric_set
+
+
+def test_a_reply_the_platform_fails_counts_the_metric_its_alarm_watches():
+    from kanal.channels.outbound import DeliveryFailed
+    from kanal.conversation.replies import ReplyRequest
+    from tests.unit.test_conversation_replies import replies
+
+    metrics.clear_metrics()
+    sut, *_ = replies(DeliveryFailed("(#100) Invalid parameter", code="100"))
+    assert sut.reply("inq-1", "jonas", ReplyRequest("Hello", None))["status"] == "failed"
+    assert metrics.metric_set[ALARMS["ReplyFailuresAlarm"]["MetricName"]]["Value"] == [1.0]
+    metrics.clear_metrics()
+
+
+def test_a_delivered_reply_counts_no_failure():
+    from kanal.channels.outbound import Sent
+    from kanal.conversation.replies import ReplyRequest
+    from tests.unit.test_conversation_replies import replies
+
+    metrics.clear_metrics()
+    sut, *_ = replies(Sent("m-1"))
+    assert sut.reply("inq-1", "jonas", ReplyRequest("Hello", None))["status"] == "sent"
+    assert "ReplyFailed" not in metrics.metric_set

@@ -542,7 +542,7 @@ def test_every_alarm_tells_the_ops_alerts_topic_when_it_fires_and_when_it_clears
 
 
 def test_every_dead_letter_queue_and_every_function_has_an_alarm():
-    alarms = _of_type("AWS::CloudWatch::Alarm").values()
+    alarms = [a for a in _of_type("AWS::CloudWatch::Alarm").values() if "MetricName" in a["Properties"]]
     watched = {
         (a["Properties"]["MetricName"], json.dumps(_alarm_dimensions(a), sort_keys=True)) for a in alarms
     }
@@ -566,7 +566,21 @@ def test_the_dashboard_body_is_json_showing_the_ingest_lag_and_every_alarms_metr
     assert ("AWS/SQS", "ApproximateAgeOfOldestMessage") in shown
     for alarm in _of_type("AWS::CloudWatch::Alarm").values():
         props = alarm["Properties"]
-        assert (props["Namespace"], props["MetricName"]) in shown, props["MetricName"]
+        watched = [m["MetricStat"]["Metric"] for m in props.get("Metrics", []) if "MetricStat" in m] or [
+            props
+        ]
+        for metric in watched:
+            assert (metric["Namespace"], metric["MetricName"]) in shown, metric["MetricName"]
+
+
+def test_the_sla_breach_rate_alarm_divides_breaches_by_breaches_and_answers_in_time_over_the_parameter():
+    props = RESOURCES["SlaBreachRateAlarm"]["Properties"]
+    assert props["Threshold"] == {"Ref": "SlaBreachAlarmRate"}
+    assert TEMPLATE["Parameters"]["SlaBreachAlarmRate"]["Default"] == 0.2
+    returned = [m for m in props["Metrics"] if m["ReturnData"]]
+    assert len(returned) == 1 and "breached / (FILL(breached, 0) + FILL(answered, 0))" in (
+        returned[0]["Expression"].replace("FILL(breached, 0) / ", "breached / ")
+    )
 
 
 def test_the_local_stack_subscribes_the_ops_alerts_address_only_when_the_parameter_names_one():
