@@ -7,6 +7,7 @@ every Kanal metric carries.
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -66,6 +67,7 @@ def test_an_inquiry_answered_in_time_counts_answered_in_time_and_no_breach(
     inquiry = routed(local, http, admin_headers, message_id)
     events().responded(inquiry["id"])
     assert "AnsweredInTime" in counted and "SlaBreached" not in counted
+    assert "AnsweredInTime" in _kanal_metrics(local, http)
     resolve(local, http, admin_headers, inquiry["id"])
 
 
@@ -77,3 +79,55 @@ def test_an_inquiry_nobody_answers_counts_one_breach(local, http, admin_headers,
     eventually(lambda: "SlaBreached" in counted, timeout=10)
     resolve(local, http, admin_headers, inquiry["id"])
     assert counted.count("SlaBreached") == 1
+    assert "SlaBreached" in _kanal_metrics(local, http)
+
+
+def _kanal_metrics(local, http) -> set[str]:
+    items = http.get(f"{local.url}/local/metrics").json()["items"]
+    return {i["name"] for i in items if i["namespace"] == "Kanal" and i["dimensions"] == {"service": "kanal"}}
+
+
+def _alarm_metrics(local) -> list[tuple[str, str, dict]]:
+    """Each alarm's (namespace, metric, dimensions), the template's references resolved to the local stack."""
+    found = []
+    for resource in load_template()["Resources"].values():
+        if resource["Type"] != "AWS::CloudWatch::Alarm":
+            continue
+        props = resource["Properties"]
+        for metric in [m["MetricStat"]["Metric"] for m in props.get("Metrics", []) if "MetricStat" in m] or [
+            props
+        ]:
+            if metric["Namespace"] == "AWS/ApiGateway":
+                continue  # the local gateway is not API Gateway: nothing counts its 5xx
+            dims = {}
+            for dimension in metric["Dimensions"]:
+                value = dimension["Value"]
+                if isinstance(value, dict) and "Ref" in value:
+                    value = local.stack.physical(value["Ref"])
+                elif isinstance(value, dict) and "Fn::GetAtt" in value:
+                    value = local.stack.physical(value["Fn::GetAtt"][0]).rsplit("/", 1)[1]
+                dims[dimension["Name"]] = value
+            found.append((metric["Namespace"], metric["MetricName"], dims))
+    return found
+
+
+def test_local_metrics_lists_the_metric_of_every_lambda_sqs_states_and_kanal_alarm(local, http):
+    # Given a refused webhook and a function error, as the alarms watch for
+    response = deliver(http, local, "meta", fixture("meta/messenger_text.json", Ids()), headers={})
+    assert response.status_code == 401
+    _, error = local.stack.dispatcher.invoke("RoutingTaskFunction", {"not": "a task"})
+    assert error is not None
+    # When the local stack is asked what it would have put into CloudWatch
+    items = http.get(f"{local.url}/local/metrics").json()["items"]
+    listed = {
+        (i["namespace"], i["name"], json.dumps(i["dimensions"], sort_keys=True)): i["value"] for i in items
+    }
+    # Then every AWS metric an alarm watches is there (the Kanal ones once their events happened, above;
+    # ReplyFailed: tests/unit/test_alarm_metrics.py), except the API Gateway's
+    for namespace, name, dims in _alarm_metrics(local):
+        if namespace == "Kanal":
+            continue
+        assert (namespace, name, json.dumps(dims, sort_keys=True)) in listed, (namespace, name, dims)
+    routing = json.dumps({"FunctionName": local.stack.physical("RoutingTaskFunction")})
+    assert listed[("AWS/Lambda", "Errors", routing)] >= 1
+    assert listed[("Kanal", "WebhookSignatureRejected", json.dumps({"service": "kanal"}))] >= 1
