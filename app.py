@@ -28,6 +28,7 @@ from kanal.api.work import Work
 from kanal.config import load
 from kanal.errors import BadRequest, KanalError
 from kanal.model import Inquiry
+from kanal.observability import metrics
 
 if TYPE_CHECKING:
     from chalice.app import Request
@@ -41,6 +42,19 @@ if TYPE_CHECKING:
 # engine, drafts, the forecast): a cold start serving the queue does not load it (docs/decisions.md).
 
 app = Chalice(app_name="kanal")
+
+
+@app.middleware("all")
+def _publish_metrics(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """What a request counted (ReplyFailed, AnsweredInTime) is written as EMF once it is answered: the
+    other functions' `@metrics.log_metrics`, which Chalice's handler cannot take."""
+    try:
+        return get_response(event)
+    finally:
+        if metrics.metric_set:
+            metrics.flush_metrics()
+
+
 View = TypeVar("View", bound=Callable[..., Any])
 _config = load(
     "inquiries_table",

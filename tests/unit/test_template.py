@@ -312,7 +312,7 @@ def _key_statements() -> dict[str, dict]:
 def test_every_topic_is_encrypted_with_the_stacks_rotating_key():
     assert RESOURCES["EncryptionKey"]["Properties"]["EnableKeyRotation"] is True
     topics = _of_type("AWS::SNS::Topic")
-    assert set(topics) == {"NotificationsTopic", "InboundMailTopic", "InboundSmsTopic"}
+    assert set(topics) == {"NotificationsTopic", "InboundMailTopic", "InboundSmsTopic", "OpsAlertsTopic"}
     for logical_id, topic in topics.items():
         assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "EncryptionKey"}, logical_id
 
@@ -326,15 +326,24 @@ def test_the_key_lets_only_the_publishing_services_of_this_account_and_iam_use_i
         for s in statements.values()
         if "Service" in s.get("Principal", {})
     }
-    # SES publishes received mail, two-way SMS received SMS; no alarm publishes to a topic of this stack
-    assert set(services) == {"ses.amazonaws.com", "sms-voice.amazonaws.com", "logs"}
-    for name in ("ses.amazonaws.com", "sms-voice.amazonaws.com"):
+    # SES publishes received mail, two-way SMS received SMS, this account's alarms the ops alerts
+    assert set(services) == {
+        "ses.amazonaws.com",
+        "sms-voice.amazonaws.com",
+        "cloudwatch.amazonaws.com",
+        "logs",
+    }
+    for name in ("ses.amazonaws.com", "sms-voice.amazonaws.com", "cloudwatch.amazonaws.com"):
         statement = services[name]
         assert statement["Action"] == ["kms:GenerateDataKey*", "kms:Decrypt"], name
         assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}, (
             name
         )
     assert "ArnLike" in services["sms-voice.amazonaws.com"]["Condition"]
+    alarms_only = services["cloudwatch.amazonaws.com"]["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert alarms_only == {
+        "Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"
+    }
     assert "kms:EncryptionContext:aws:logs:arn" in services["logs"]["Condition"]["ArnLike"]
     assert all(s["Principal"] != "*" and s["Principal"].get("AWS") != "*" for s in statements.values())
 
@@ -554,3 +563,71 @@ def test_tokens_live_an_hour_and_mfa_is_on_unless_the_parameter_says_optional():
     assert TEMPLATE["Parameters"]["AgentMfa"]["Default"] == "ON"
     assert RESOURCES["UserPool"]["Properties"]["MfaConfiguration"] == {"Ref": "AgentMfa"}
     assert RESOURCES["UserPool"]["Properties"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+
+
+def _alarm_dimensions(alarm: dict) -> dict:
+    return {d["Name"]: d["Value"] for d in alarm["Properties"]["Dimensions"]}
+
+
+def test_every_alarm_tells_the_ops_alerts_topic_when_it_fires_and_when_it_clears():
+    alarms = _of_type("AWS::CloudWatch::Alarm")
+    assert alarms
+    for logical_id, alarm in alarms.items():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [{"Ref": "OpsAlertsTopic"}], logical_id
+        assert props["OKActions"] == [{"Ref": "OpsAlertsTopic"}], logical_id
+        # a metric nobody emits (no dead letters, no errors) is the healthy case, not an unknown one
+        assert props["TreatMissingData"] == "notBreaching", logical_id
+    subscription = RESOURCES["OpsAlertsEmailSubscription"]
+    assert subscription["Condition"] == "AlertsOpsByEmail"
+    assert TEMPLATE["Parameters"]["OpsAlertEmail"]["Default"] == ""
+
+
+def test_every_dead_letter_queue_and_every_function_has_an_alarm():
+    alarms = [a for a in _of_type("AWS::CloudWatch::Alarm").values() if "MetricName" in a["Properties"]]
+    watched = {
+        (a["Properties"]["MetricName"], json.dumps(_alarm_dimensions(a), sort_keys=True)) for a in alarms
+    }
+    queues = [q for q, r in _of_type("AWS::SQS::Queue").items() if "RedrivePolicy" not in r["Properties"]]
+    assert set(queues) == {"IngestDeadLetterQueue", "EventsDeadLetterQueue"}
+    for queue in queues:
+        dims = {"QueueName": {"Fn::GetAtt": [queue, "QueueName"]}}
+        assert ("ApproximateNumberOfMessagesVisible", json.dumps(dims, sort_keys=True)) in watched, queue
+    for function in _functions():
+        dims = json.dumps({"FunctionName": {"Ref": function}}, sort_keys=True)
+        assert {("Errors", dims), ("Throttles", dims)} <= watched, function
+    machine = json.dumps({"StateMachineArn": {"Ref": "RoutingStateMachine"}}, sort_keys=True)
+    for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"):
+        assert (metric, machine) in watched, metric
+    assert "5XXError" in {name for name, _ in watched}
+
+
+def test_the_dashboard_body_is_json_showing_the_ingest_lag_and_every_alarms_metric():
+    body = RESOURCES["OpsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    shown = {tuple(m[:2]) for w in json.loads(body)["widgets"] for m in w["properties"]["metrics"]}
+    assert ("AWS/SQS", "ApproximateAgeOfOldestMessage") in shown
+    for alarm in _of_type("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        watched = [m["MetricStat"]["Metric"] for m in props.get("Metrics", []) if "MetricStat" in m] or [
+            props
+        ]
+        for metric in watched:
+            assert (metric["Namespace"], metric["MetricName"]) in shown, metric["MetricName"]
+
+
+def test_the_sla_breach_rate_alarm_divides_breaches_by_breaches_and_answers_in_time_over_the_parameter():
+    props = RESOURCES["SlaBreachRateAlarm"]["Properties"]
+    assert props["Threshold"] == {"Ref": "SlaBreachAlarmRate"}
+    assert TEMPLATE["Parameters"]["SlaBreachAlarmRate"]["Default"] == 0.2
+    returned = [m for m in props["Metrics"] if m["ReturnData"]]
+    assert len(returned) == 1 and "breached / (FILL(breached, 0) + FILL(answered, 0))" in (
+        returned[0]["Expression"].replace("FILL(breached, 0) / ", "breached / ")
+    )
+
+
+def test_the_local_stack_subscribes_the_ops_alerts_address_only_when_the_parameter_names_one():
+    from kanal_local.stack import _holds
+
+    assert not _holds("AlertsOpsByEmail", TEMPLATE, {})
+    assert _holds("AlertsOpsByEmail", TEMPLATE, {"OpsAlertEmail": "oncall@example.org"})
+    assert _holds(None, TEMPLATE, {})

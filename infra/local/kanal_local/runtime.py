@@ -177,6 +177,7 @@ class Dispatcher:
         self.by_logical_id: dict[str, LocalFunction] = {}
         self._import_lock = threading.Lock()
         self.invocations: dict[str, int] = {}
+        self.errors: dict[str, int] = {}  # by logical id, as Lambda's Errors metric counts them
         self.observers: list[Observer] = []
 
     def register(self, function: LocalFunction) -> None:
@@ -215,6 +216,7 @@ class Dispatcher:
         except Exception as exc:  # a handler's unhandled error is the function's error, as in Lambda
             level = logging.INFO if getattr(exc, "control_flow", False) else logging.WARNING
             log.log(level, "function %s failed: %s", function.logical_id, type(exc).__name__)
+            self.errors[function.logical_id] = self.errors.get(function.logical_id, 0) + 1
             payload = error_payload(exc)
             return payload, payload["errorType"]
         finally:

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from kanal_local import auth, console, sandbox, sms
 from kanal_local.gateway import Gateway, Route
+from kanal_local.metrics import MetricsSink
 from kanal_local.runtime import Collector, Foreground
 from kanal_local.sandbox import ChannelSandbox
 from kanal_local.stack import LocalStack
@@ -64,6 +65,7 @@ class LocalServer:
     _collector: Collector | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     sandbox: ChannelSandbox = field(default_factory=ChannelSandbox)
+    metrics: MetricsSink = field(default_factory=MetricsSink)
 
     @property
     def url(self) -> str:
@@ -101,6 +103,8 @@ class LocalServer:
         self.gateway = Gateway(self.stack.dispatcher, self.routes(), "local", self.bearer_claims)
         self.gateway.add_local("GET", "/healthz", self._healthz)
         self.gateway.add_local("GET", "/local/notifications", self._notifications)
+        self.gateway.add_local("GET", "/local/metrics", self._metrics)
+        self.metrics.install()
         self.gateway.add_local("GET", "/local/emails", self._emails)
         self.gateway.add_local("GET", "/local/queued", self._queued)
         self.gateway.add_local("POST", "/local/email", self._receive_email)
@@ -182,6 +186,9 @@ class LocalServer:
 
     def _healthz(self, request: Request) -> Response:
         return _json(200, {"status": "ok", "functions": sorted(self.stack.dispatcher.by_logical_id)})
+
+    def _metrics(self, request: Request) -> Response:
+        return _json(200, {"items": self.metrics.items(self.stack)})
 
     def _notifications(self, request: Request) -> Response:
         return _json(200, {"items": self.stack.notifications.items()})

@@ -108,6 +108,32 @@ def _strip_unsupported(cfn: dict[str, Any]) -> dict[str, str]:
     return removed
 
 
+def _holds(condition: str | None, cfn: dict[str, Any], parameters: dict[str, Any]) -> bool:
+    """Whether a resource's Condition holds for these parameters (the Not/Equals/Ref forms the template
+    uses): the local stack creates the SNS subscriptions itself, so it leaves out those CloudFormation
+    would (the ops alerts e-mail when OpsAlertEmail is empty)."""
+    if condition is None:
+        return True
+    declared = cfn.get("Parameters", {})
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and set(node) == {"Ref"}:
+            name = node["Ref"]
+            return str(parameters.get(name, declared.get(name, {}).get("Default", "")))
+        if isinstance(node, dict) and set(node) == {"Fn::Equals"}:
+            left, right = (value(side) for side in node["Fn::Equals"])
+            return left == right
+        if isinstance(node, dict) and set(node) == {"Fn::Not"}:
+            return not value(node["Fn::Not"][0])
+        if isinstance(node, dict) and set(node) == {"Condition"}:
+            return value(cfn["Conditions"][node["Condition"]])
+        if isinstance(node, dict):
+            raise RuntimeError(f"the local stack cannot evaluate the condition {node}")
+        return str(node)
+
+    return bool(value(cfn["Conditions"][condition]))
+
+
 def _aliases_to_functions(cfn: dict[str, Any]) -> dict[str, Any]:
     """moto's CloudFormation has no `AWS::Lambda::Alias` (the template's `AutoPublishAlias: live`): a
     reference to an alias becomes one to its function, so event sources and permissions name the function
@@ -235,6 +261,7 @@ class LocalStack:
             logical_id: resource["Properties"]
             for logical_id, resource in cfn["Resources"].items()
             if resource["Type"] == "AWS::SNS::Subscription"
+            and _holds(resource.get("Condition"), cfn, {**LOCAL_PARAMETERS, **self.parameters})
         }
         _aliases_to_functions(cfn)
         self.unsupported = _strip_unsupported(cfn)

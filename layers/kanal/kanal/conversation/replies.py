@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from kanal.channels.outbound import ChannelClient, DeliveryFailed, Outbound, Sent
 from kanal.errors import BadRequest, Conflict, NotFound
 from kanal.model import Author, Channel, Delivery, Direction, Inquiry, Message, Status, Visibility
-from kanal.observability import logger
+from kanal.observability import logger, metrics
 
 MAX_TEXT = {  # the platforms' limits for one message's text
     "x": 280,
@@ -124,6 +124,7 @@ class Replies:
             failure: DeliveryFailed | None = None
         except DeliveryFailed as error:
             sent, failure = None, error
+            metrics.add_metric(name="ReplyFailed", unit="Count", value=1)  # ReplyFailuresAlarm
             logger.warning(
                 "reply not delivered",
                 extra={

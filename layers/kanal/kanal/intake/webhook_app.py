@@ -24,7 +24,7 @@ from kanal.config import load
 from kanal.errors import KanalError, MalformedPayload
 from kanal.intake.ingest_queue import queue
 from kanal.intake.webhooks import accept_delivery
-from kanal.observability import logger
+from kanal.observability import logger, metrics
 
 APPLICATION_JSON = "application/json"
 TEXT_PLAIN = "text/plain"
@@ -106,6 +106,8 @@ class WebhookApp:
             if status == 500:
                 raise
             logger.info("request refused", extra={"error_type": type(error).__name__, "status": status})
+            if status == 401:  # WebhookSignatureBurstAlarm: a rotated secret not yet put, or probing
+                metrics.add_metric(name="WebhookSignatureRejected", unit="Count", value=1)
             return answer(status, http.error_body(error))
         if isinstance(result, Text):
             return answer(200, result.body, TEXT_PLAIN)

@@ -23,6 +23,7 @@ from kanal.adapters.models import InquiryItem
 from kanal.adapters.roster_store import AlreadyOwned
 from kanal.errors import Conflict, NotFound
 from kanal.model import Inquiry, Sla, Status
+from kanal.observability import metrics
 from kanal.routing import clock
 from kanal.routing.assign import Assigner
 from kanal.routing.casework import Casework
@@ -48,7 +49,7 @@ class Events:
             if item.status == Status.RESOLVED or not item.sla:
                 raise Conflict("the inquiry is resolved")
             current = Sla.from_json(item.sla)
-            first[:] = [current.first_response_at is None]
+            first[:] = [current.first_response_at is None, not current.breached]
             status = Status.WAITING if waiting else Status.ASSIGNED if item.assignee else Status(item.status)
             return [
                 *status_actions(item, status),
@@ -56,6 +57,8 @@ class Events:
             ]
 
         inquiry = self.store.change(inquiry_id, answer)
+        if first and first[0] and first[1]:  # SlaBreachRateAlarm: the first answer came within the SLA
+            metrics.add_metric(name="AnsweredInTime", unit="Count", value=1)
         if first and first[0] and inquiry.assignee and inquiry.sla:
             self.org.record_first_response(
                 inquiry.assignee, (at - inquiry.created_at).total_seconds() * self.tasks.scale

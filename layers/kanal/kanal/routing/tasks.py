@@ -27,7 +27,7 @@ from kanal.adapters.items import UNROUTED, routing_failure_json, status_actions
 from kanal.adapters.models import InquiryItem
 from kanal.errors import ClockChanged, NotFound
 from kanal.model import Inquiry, RoutingFailure, Sla, Status
-from kanal.observability import logger
+from kanal.observability import logger, metrics
 from kanal.routing import clock
 from kanal.routing.assign import Assigner, choose_team, needs_of
 from kanal.routing.escalation import Escalator
@@ -138,18 +138,23 @@ class Tasks:
             return self.clock(inquiry, now)
         policy = self.policy()
         fired: list[clock.Due] = []
+        breaches: list[bool] = []
 
         def fire(item: InquiryItem) -> list[Any]:
             fired.clear()
+            breaches.clear()
             current = Sla.from_json(item.sla)
             after, due = clock.fire_due(current, policy, now, self.scale)
             fired.extend(due)
             if not due and after == current:
                 return []
             breached = [InquiryItem.breached.set(True)] if after.breached and not item.breached else []
+            breaches[:] = [bool(breached)]
             return [InquiryItem.sla.set(after.as_json()), *breached]
 
         inquiry = self.store.change(inquiry_id, fire)
+        if breaches and breaches[0]:  # SlaBreachRateAlarm: breached over breached plus answered in time
+            metrics.add_metric(name="SlaBreached", unit="Count", value=1)
         for due in fired:
             if due.kind == "warning":
                 self.escalator.warn(inquiry)
