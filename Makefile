@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint checkov unit integration e2e bench deploy clean tools validate build \
+.PHONY: install demo test lint checkov unit integration e2e fuzz bench deploy clean tools validate build \
 	bench-artifact lock python313
 # the Makefile's own directory: `sam build` runs the layers' targets from inside layers/
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
@@ -49,6 +49,9 @@ integration: install
 
 e2e: install
 	$(BIN)/pytest tests/e2e
+
+fuzz: install  ## the hostile-input property tests with 5,000 examples each (`make test` runs 200)
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest tests/unit/test_hostile_input.py -p no:cacheprovider
 
 # The waiting-capacity part of bench_routing.py takes 8 minutes at its own defaults; `make bench` bounds it
 # so the whole run stays under 10 minutes (ROUTING_BENCH_ARGS= runs it in full).

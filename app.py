@@ -144,6 +144,10 @@ def forecasts() -> ForecastApi:
     return ForecastApi(DynamoCounters())
 
 
+def json_headers() -> dict[str, str | list[str]]:
+    return {"Content-Type": "application/json"}
+
+
 def route(path: str, method: str) -> Callable[[View], View]:
     """`app.route` whose typed domain errors become their HTTP answer (Chalice would answer 500)."""
 
@@ -151,9 +155,12 @@ def route(path: str, method: str) -> Callable[[View], View]:
         @wraps(view)
         def answer(*args: Any, **kwargs: Any) -> Any:
             try:
-                return view(*args, **kwargs)
+                result = view(*args, **kwargs)
             except KanalError as error:
-                return Response(body=http.error_body(error), status_code=http.status_of(error))
+                status = http.status_of(error)
+                return Response(body=http.error_body(error), status_code=status, headers=json_headers())
+            # Chalice sends a dict without a Content-Type, leaving it to whatever proxies the answer
+            return result if isinstance(result, Response) else Response(body=result, headers=json_headers())
 
         app.route(path, methods=[method])(answer)
         return view

@@ -239,6 +239,12 @@ def test_only_admins_create_teams(api, org):
         api.create_team(ADMIN, team)
 
 
+def test_a_whole_number_written_with_a_fraction_is_an_integer(api, org):
+    # JSON Schema counts 44.0 as an integer; it was validated, then int("44.0") answered 500
+    assert api.create_agent(ADMIN, new_agent(max_concurrent=44.0))["max_concurrent"] == 44
+    assert api.create_team(ADMIN, {"id": "returns", "name": "Returns", "order": 40.0})["order"] == 40
+
+
 def test_a_lead_changes_their_team_but_does_not_hand_it_over(api, org):
     social = {"name": "Social", "lead": "lena", "channels": ["x"], "escalation_chain": ["lead", "ops"]}
     assert api.update_team(LENA, "social", social)["channels"] == ["x"]

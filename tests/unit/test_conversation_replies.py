@@ -123,6 +123,8 @@ def test_a_platform_failure_is_stored_as_failed_with_its_error_and_the_clock_run
         {"text": "   "},
         {"text": 5},
         {"text": "hi", "visibility": "secret"},
+        {"text": "hi", "visibility": {}},  # unhashable: answered 500 before it was refused
+        {"text": "hi", "visibility": ["public"]},
         {"text": "hi", "waiting": "yes"},
         {"text": "hi", "colour": "red"},
     ],

@@ -86,3 +86,24 @@ def test_every_reference_resolves():
                 target = target[part]
         else:
             assert (ROOT / "schemas" / ref).is_file(), ref
+
+
+def test_no_description_lost_a_part_to_an_unquoted_comma():
+    # in a YAML flow mapping `{ description: a, or b }` is the description "a" and a key "or b" set to null
+    def empty_keys(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if value is None:
+                    yield f"{path}.{key}"
+                yield from empty_keys(value, f"{path}.{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                yield from empty_keys(value, f"{path}[{index}]")
+
+    assert list(empty_keys(DOCUMENT, "$")) == []
+
+
+def test_the_document_is_valid_openapi_3_1():
+    from openapi_spec_validator import validate
+
+    validate(DOCUMENT, base_uri=(ROOT / "schemas").as_uri() + "/")

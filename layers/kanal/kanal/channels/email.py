@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from datetime import datetime
-from email import policy
+from email import errors, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -26,6 +26,10 @@ from kanal.model import Attachment, Author, Channel, InboundMessage, Visibility
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _ATTRIBUTION = re.compile(r"^\s*(Am .{4,200} schrieb .{1,200}:|On .{4,200} wrote:)\s*$", re.IGNORECASE)
 _BLANK_RUNS = re.compile(r"\n{3,}")
+# What the standard library's header parser raises on some malformed headers besides its own
+# HeaderParseError (a bare "<" in Message-ID, a stray CR inside an address): a header it cannot read is
+# treated as absent, a body part it cannot read refuses the message.
+_UNPARSEABLE = (errors.MessageError, IndexError, ValueError, TypeError, AttributeError)
 
 
 def locate_ses_object(notification: dict[str, Any]) -> tuple[str, str]:
@@ -77,12 +81,16 @@ def parse_email(
         raise MalformedPayload("email: no From address")
     address = sender.addr_spec.lower()
     message_id = (
-        _first_id(message.get("Message-ID")) or f"sha256:{hashlib.sha256(raw).hexdigest()[:32]}@kanal"
+        _first_id(_header(message, "Message-ID")) or f"sha256:{hashlib.sha256(raw).hexdigest()[:32]}@kanal"
     )
-    references = _MESSAGE_ID.findall(str(message.get("References") or ""))
-    in_reply_to = _first_id(message.get("In-Reply-To"))
-    subject = str(message.get("Subject") or "").strip() or None
-    text = _body_text(message)
+    references = _MESSAGE_ID.findall(str(_header(message, "References") or ""))
+    in_reply_to = _first_id(_header(message, "In-Reply-To"))
+    subject = str(_header(message, "Subject") or "").strip() or None
+    try:
+        text = _body_text(message)
+        attachments = tuple(Attachment(type=part.get_content_type()) for part in message.iter_attachments())
+    except _UNPARSEABLE as error:
+        raise MalformedPayload("email: the MIME structure cannot be read") from error
     account = (mailbox or _recipient(message) or "").lower()
     return InboundMessage(
         channel=Channel.EMAIL,
@@ -95,7 +103,7 @@ def parse_email(
         created_at=_date(message) or received_at,
         received_at=received_at,
         in_reply_to=in_reply_to,
-        attachments=tuple(Attachment(type=part.get_content_type()) for part in message.iter_attachments()),
+        attachments=attachments,
         language=guess(f"{subject or ''}\n{text}"),
         subject=subject,
         own=address == account,  # a copy of the company's own mail
@@ -103,8 +111,16 @@ def parse_email(
     )
 
 
+def _header(message: EmailMessage, name: str) -> object:
+    """A header's parsed value; None when absent or when the parser cannot read it."""
+    try:
+        return message.get(name)
+    except _UNPARSEABLE:
+        return None
+
+
 def _first_address(message: EmailMessage, header: str) -> Address | None:
-    value = message.get(header)
+    value = _header(message, header)
     addresses = getattr(value, "addresses", ()) if value is not None else ()
     for address in addresses:
         if address.addr_spec and "@" in address.addr_spec:
@@ -129,7 +145,7 @@ def _first_id(value: object) -> str | None:
 
 
 def _date(message: EmailMessage) -> datetime | None:
-    value = message.get("Date")
+    value = _header(message, "Date")
     if value is None:
         return None
     try:

@@ -59,7 +59,7 @@ class ReplyRequest:
         if not isinstance(text, str) or not text.strip():
             raise BadRequest("text must be a non-empty string")
         visibility = body.get("visibility")
-        if visibility is not None and visibility not in {v.value for v in Visibility}:
+        if visibility is not None and (not isinstance(visibility, str) or visibility not in set(Visibility)):
             raise BadRequest("visibility must be public or private")
         waiting = body.get("waiting", False)
         if not isinstance(waiting, bool):

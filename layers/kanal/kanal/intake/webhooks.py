@@ -57,6 +57,8 @@ def accept_delivery(
         raise MalformedPayload(
             f"body is not JSON: {error.msg if hasattr(error, 'msg') else error}"
         ) from error
+    except ValueError as error:  # an integer of more than 4,300 digits (sys.get_int_max_str_digits)
+        raise MalformedPayload("body holds a number too long to be a platform's id or value") from error
     except RecursionError as error:
         raise MalformedPayload("body is nested too deeply to be a platform's delivery") from error
     return split_delivery(source, payload)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 
 GROUPS = ("agents", "leads", "admins")
@@ -102,6 +103,11 @@ def _names(value: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
 
 
+def _whole(value: object) -> int:
+    """A schema-validated integer as an int: JSON Schema counts 44.0 as one, and DynamoDB gives Decimal."""
+    return int(Decimal(str(value)))
+
+
 def agent_from_document(doc: dict[str, object]) -> Agent:
     """An agent from its JSON form (the API's body, the seed file); validated by the caller."""
     skills = doc.get("skills") if isinstance(doc.get("skills"), dict) else {}
@@ -117,7 +123,7 @@ def agent_from_document(doc: dict[str, object]) -> Agent:
         skills=Skills(
             _names(skills.get("channels")), _names(skills.get("languages")), _names(skills.get("topics"))
         ),
-        max_concurrent=int(str(doc.get("max_concurrent", 5))),
+        max_concurrent=_whole(doc.get("max_concurrent", 5)),
         status=AgentStatus(str(doc.get("status") or AgentStatus.OFFLINE)),
         enabled=doc.get("enabled", True) is not False,
     )
@@ -133,7 +139,7 @@ def team_from_document(doc: dict[str, object]) -> Team:
         topics=_names(doc.get("topics")),
         calendar=str(doc["calendar"]) if doc.get("calendar") else None,
         escalation_chain=_names(doc.get("escalation_chain")),
-        order=int(str(doc.get("order", 100))),
+        order=_whole(doc.get("order", 100)),
     )
 
 
